@@ -1,0 +1,90 @@
+// Command stockctl talks to a running stockd: health, a SKU across
+// warehouses and channels, a hold, CommerceML imports.
+//
+//	stockctl [-url http://127.0.0.1:8080] health
+//	stockctl sku SKU [-channel NAME]
+//	stockctl hold ID
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+const usage = `usage: stockctl [-url URL] [-key KEY] <command> [args]
+
+commands:
+  health         is the server up and ready
+  sku SKU        a SKU across warehouses and channels
+  hold ID        one hold: state, lines, allocations, expiry
+  version        print the version
+
+The URL defaults to $STOCKD_URL or http://127.0.0.1:8080; the API key to $STOCKD_API_KEY.
+`
+
+var version = "dev"
+
+// options are the global flags and environment, read once here.
+type options struct {
+	baseURL string
+	apiKey  string
+	timeout time.Duration
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "stockctl:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("stockctl", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	opts := options{}
+	fs.StringVar(&opts.baseURL, "url", firstNonEmpty(getenv("STOCKD_URL"), "http://127.0.0.1:8080"), "stockd base URL")
+	fs.StringVar(&opts.apiKey, "key", getenv("STOCKD_API_KEY"), "API key (Bearer)")
+	fs.DurationVar(&opts.timeout, "timeout", 10*time.Second, "timeout of one request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return flag.ErrHelp
+	}
+	c := &client{opts: opts, http: &http.Client{Timeout: opts.timeout}}
+	cmd, rest := fs.Arg(0), fs.Args()[1:]
+	switch cmd {
+	case "health":
+		return c.health(ctx, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "stockctl", version)
+		return nil
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown command %q (args %v)", cmd, rest)
+	}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"stockd/engine"
+)
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "stockd.yaml", "path to the YAML config file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*configPath, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, slog.LevelInfo)
+	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "stockd serving on http://%s\n", eng.HTTPAddr())
+	return eng.Run(ctx)
+}
+
+// loadConfig reads the file, then applies STOCKD_* overrides.
+func loadConfig(path string, lookup func(string) (string, bool)) (engine.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return engine.Config{}, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := engine.ParseConfig(data)
+	if err != nil {
+		return engine.Config{}, err
+	}
+	applyEnv(&cfg, lookup)
+	return cfg, cfg.Validate()
+}
+
+// applyEnv applies the documented STOCKD_* overrides.
+func applyEnv(cfg *engine.Config, lookup func(string) (string, bool)) {
+	if v, ok := lookup("STOCKD_HTTP_LISTEN"); ok {
+		cfg.HTTP.Listen = v
+	}
+	if v, ok := lookup("STOCKD_JOURNAL_KIND"); ok {
+		cfg.Journal.Kind = engine.JournalKind(v)
+	}
+	if v, ok := lookup("STOCKD_JOURNAL_DIR"); ok {
+		cfg.Journal.Dir = v
+	}
+	if v, ok := lookup("STOCKD_DATABASE_URL"); ok {
+		cfg.Journal.DatabaseURL = v
+	}
+	if v, ok := lookup("STOCKD_KAFKA_BROKERS"); ok {
+		cfg.Kafka.Brokers = strings.Split(v, ",")
+	}
+}

@@ -1,0 +1,112 @@
+package engine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"stockd/adapters/httpapi"
+)
+
+// Config is everything stockd needs to run. cmd/stockd fills it from the
+// YAML file and STOCKD_* environment variables; nothing below cmd reads
+// either.
+type Config struct {
+	HTTP    HTTPConfig    `yaml:"http"`
+	Journal JournalConfig `yaml:"journal"`
+	Kafka   KafkaConfig   `yaml:"kafka"`
+	// StartupTimeout bounds recovery and connecting to Kafka and the database.
+	StartupTimeout time.Duration `yaml:"startup_timeout"`
+	// ShutdownTimeout bounds draining requests and flushing the journal.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// HTTPConfig is the API listener.
+type HTTPConfig struct {
+	Listen string         `yaml:"listen"`
+	Limits httpapi.Limits `yaml:"limits"`
+}
+
+// JournalKind names a journal backend.
+type JournalKind string
+
+// The journal backends.
+const (
+	JournalFile     JournalKind = "file"
+	JournalPostgres JournalKind = "postgres"
+)
+
+// JournalConfig selects and configures the journal backend.
+type JournalConfig struct {
+	Kind        JournalKind `yaml:"kind"`
+	Dir         string      `yaml:"dir"`          // file journal directory
+	DatabaseURL string      `yaml:"database_url"` // postgres journal
+}
+
+// KafkaConfig names the brokers and topics of the 1C stream.
+type KafkaConfig struct {
+	Brokers     []string `yaml:"brokers"`
+	EventsTopic string   `yaml:"events_topic"`
+	DLQTopic    string   `yaml:"dlq_topic"`
+	OrdersTopic string   `yaml:"orders_topic"`
+	GroupID     string   `yaml:"group_id"`
+}
+
+// DefaultConfig returns the configuration every field of a file starts from.
+func DefaultConfig() Config {
+	return Config{
+		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
+		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal"},
+		Kafka: KafkaConfig{
+			EventsTopic: "onec.events",
+			DLQTopic:    "onec.events.dlq",
+			OrdersTopic: "orders.out",
+			GroupID:     "stockd",
+		},
+		StartupTimeout:  60 * time.Second,
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// ParseConfig reads YAML over the defaults. Unknown keys are an error, so a
+// misspelt option never silently keeps its default.
+func ParseConfig(data []byte) (Config, error) {
+	cfg := DefaultConfig()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes as io.EOF and means "all defaults".
+	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, fmt.Errorf("engine: config: %w", err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports the first setting that cannot work.
+func (c Config) Validate() error {
+	if c.HTTP.Listen == "" {
+		return errors.New("engine: config: http.listen is empty")
+	}
+	if err := c.HTTP.Limits.Validate(); err != nil {
+		return fmt.Errorf("engine: config: http.limits: %w", err)
+	}
+	switch c.Journal.Kind {
+	case JournalFile:
+		if c.Journal.Dir == "" {
+			return errors.New("engine: config: journal.dir is empty for the file journal")
+		}
+	case JournalPostgres:
+		if c.Journal.DatabaseURL == "" {
+			return errors.New("engine: config: journal.database_url is empty for the postgres journal")
+		}
+	default:
+		return fmt.Errorf("engine: config: journal.kind %q is not file or postgres", c.Journal.Kind)
+	}
+	if c.StartupTimeout <= 0 || c.ShutdownTimeout <= 0 {
+		return errors.New("engine: config: startup_timeout and shutdown_timeout must be positive")
+	}
+	return nil
+}

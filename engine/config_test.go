@@ -1,0 +1,47 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseConfigDefaultsAndOverrides(t *testing.T) {
+	cfg, err := ParseConfig([]byte(""))
+	if err != nil {
+		t.Fatalf("empty config: %v", err)
+	}
+	if got, want := cfg.Journal.Kind, JournalFile; got != want {
+		t.Fatalf("default journal kind = %q, want %q", got, want)
+	}
+	cfg, err = ParseConfig([]byte("http:\n  listen: 127.0.0.1:9999\nshutdown_timeout: 3s\n"))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+	if got, want := cfg.HTTP.Listen, "127.0.0.1:9999"; got != want {
+		t.Fatalf("listen = %q, want %q", got, want)
+	}
+	if got, want := cfg.ShutdownTimeout, 3*time.Second; got != want {
+		t.Fatalf("shutdown_timeout = %v, want %v", got, want)
+	}
+	if got, want := cfg.HTTP.Limits.MaxBodyBytes, DefaultConfig().HTTP.Limits.MaxBodyBytes; got != want {
+		t.Fatalf("unset limit = %d, want default %d", got, want)
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	for name, tc := range map[string]struct{ yaml, wantErr string }{
+		"unknown key":      {"htpp:\n  listen: x\n", "field htpp not found"},
+		"bad journal kind": {"journal:\n  kind: tape\n", `journal.kind "tape"`},
+		"postgres no url":  {"journal:\n  kind: postgres\n", "database_url is empty"},
+		"zero timeout":     {"startup_timeout: 0s\n", "must be positive"},
+		"bad body limit":   {"http:\n  limits:\n    max_body_bytes: 10\n", "MaxBodyBytes"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
