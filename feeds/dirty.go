@@ -1,0 +1,238 @@
+package feeds
+
+import (
+	"container/heap"
+	"container/list"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Priority orders pending changes: lower values are sent first.
+type Priority uint8
+
+// The priorities, most urgent first: a channel that shows stock we no
+// longer have is the costliest error, a price change the cheapest.
+const (
+	PriorityToZero Priority = iota
+	PriorityDecrease
+	PriorityIncrease
+	PriorityPrice
+	numPriorities
+)
+
+func (p Priority) String() string {
+	switch p {
+	case PriorityToZero:
+		return "to_zero"
+	case PriorityDecrease:
+		return "decrease"
+	case PriorityIncrease:
+		return "increase"
+	case PriorityPrice:
+		return "price"
+	}
+	return fmt.Sprintf("priority(%d)", uint8(p))
+}
+
+// StockPriority classifies a stock change from the last acknowledged value.
+func StockPriority(lastAcked, next int64) Priority {
+	switch {
+	case next == 0:
+		return PriorityToZero
+	case next < lastAcked:
+		return PriorityDecrease
+	default:
+		return PriorityIncrease
+	}
+}
+
+// MaxDirtyOffers is the default bound on the offers one dirty set tracks.
+const MaxDirtyOffers = 1 << 22
+
+// ErrDirtySetFull means a dirty set holds MaxDirtyOffers keys already.
+var ErrDirtySetFull = errors.New("feeds: dirty set full")
+
+// DirtySet is a channel's set of offers whose value must be sent again:
+// one entry per key whatever the number of changes (coalescing), taken in
+// priority order and, within a priority, oldest first. Keys on a
+// per-item cooldown wait until it ends. Not safe for concurrent use.
+type DirtySet struct {
+	max      int
+	entries  map[string]*dirtyEntry
+	queues   [numPriorities]list.List // of *dirtyEntry, ready to send
+	cooling  coolHeap                 // keys that may not be sent yet
+	cooldown map[string]time.Time     // key → time it may be sent again
+}
+
+type dirtyEntry struct {
+	key      string
+	priority Priority
+	since    time.Time // first unsent change
+	elem     *list.Element
+	coolIdx  int // index in cooling, -1 when ready
+}
+
+// Pending is one key taken for sending.
+type Pending struct {
+	Key      string
+	Priority Priority
+	Since    time.Time // when the oldest change it carries was made
+}
+
+// NewDirtySet returns an empty set bounded to maxOffers keys.
+func NewDirtySet(maxOffers int) *DirtySet {
+	return &DirtySet{max: maxOffers, entries: make(map[string]*dirtyEntry), cooldown: make(map[string]time.Time)}
+}
+
+// Mark records that key changed at now with priority p (computed by the
+// caller from the latest desired value). A key already pending keeps its
+// oldest change time and takes the new priority.
+func (d *DirtySet) Mark(key string, p Priority, now time.Time) error {
+	if p >= numPriorities {
+		panic("feeds: invalid priority")
+	}
+	if e, ok := d.entries[key]; ok {
+		if e.coolIdx < 0 && e.priority != p {
+			d.queues[e.priority].Remove(e.elem)
+			e.elem = d.queues[p].PushBack(e)
+		}
+		e.priority = p
+		return nil
+	}
+	if len(d.entries) >= d.max {
+		return fmt.Errorf("%w (%d keys)", ErrDirtySetFull, d.max)
+	}
+	e := &dirtyEntry{key: key, priority: p, since: now, coolIdx: -1}
+	d.entries[key] = e
+	if until, ok := d.cooldown[key]; ok && now.Before(until) {
+		heap.Push(&d.cooling, coolItem{entry: e, until: until})
+		return nil
+	}
+	delete(d.cooldown, key)
+	e.elem = d.queues[p].PushBack(e)
+	return nil
+}
+
+// Requeue puts back a key whose send failed, keeping its original change
+// time unless a newer Mark already re-added it.
+func (d *DirtySet) Requeue(pd Pending, now time.Time) error {
+	if e, ok := d.entries[pd.Key]; ok {
+		if pd.Since.Before(e.since) {
+			e.since = pd.Since
+		}
+		return nil
+	}
+	if err := d.Mark(pd.Key, pd.Priority, now); err != nil {
+		return err
+	}
+	e := d.entries[pd.Key]
+	e.since = pd.Since
+	if e.coolIdx < 0 { // it was taken first, so it goes first again
+		d.queues[e.priority].MoveToFront(e.elem)
+	}
+	return nil
+}
+
+// CoolDown keeps key from being taken before until (Ozon allows one stock
+// update per item per cooldown).
+func (d *DirtySet) CoolDown(key string, until time.Time) {
+	d.cooldown[key] = until
+}
+
+// Take removes and returns up to n ready keys, most urgent first. Keys
+// whose cooldown has ended by now become ready first.
+func (d *DirtySet) Take(n int, now time.Time) []Pending {
+	d.promote(now)
+	out := make([]Pending, 0, min(n, len(d.entries)))
+	for p := range d.queues {
+		q := &d.queues[p]
+		for len(out) < n && q.Len() > 0 {
+			e := q.Remove(q.Front()).(*dirtyEntry)
+			delete(d.entries, e.key)
+			out = append(out, Pending{Key: e.key, Priority: e.priority, Since: e.since})
+		}
+	}
+	return out
+}
+
+// promote moves keys whose cooldown ended to their ready queue.
+func (d *DirtySet) promote(now time.Time) {
+	for d.cooling.Len() > 0 && !now.Before(d.cooling[0].until) {
+		it := heap.Pop(&d.cooling).(coolItem)
+		delete(d.cooldown, it.entry.key)
+		it.entry.elem = d.queues[it.entry.priority].PushBack(it.entry)
+	}
+}
+
+// PruneCooldowns forgets ended cooldowns of keys that are not pending; the
+// push worker calls it now and then so the map stays the size of the
+// keys actually cooling.
+func (d *DirtySet) PruneCooldowns(now time.Time) {
+	for key, until := range d.cooldown {
+		if _, pending := d.entries[key]; !pending && !now.Before(until) {
+			delete(d.cooldown, key)
+		}
+	}
+}
+
+// NextReady is when the earliest cooling key may be sent; ok is false when
+// none is cooling.
+func (d *DirtySet) NextReady() (time.Time, bool) {
+	if d.cooling.Len() == 0 {
+		return time.Time{}, false
+	}
+	return d.cooling[0].until, true
+}
+
+// Len is the number of pending keys, ready or cooling.
+func (d *DirtySet) Len() int { return len(d.entries) }
+
+// ReadyByPriority counts ready keys per priority (queue depth).
+func (d *DirtySet) ReadyByPriority() [numPriorities]int {
+	var n [numPriorities]int
+	for p := range d.queues {
+		n[p] = d.queues[p].Len()
+	}
+	return n
+}
+
+// Oldest is the change time of the oldest pending key: the channel's
+// freshness is now minus this. It scans every pending key (a millisecond
+// per 100,000): call it for metrics, not per change.
+func (d *DirtySet) Oldest() (time.Time, bool) {
+	var oldest time.Time
+	found := false
+	for _, e := range d.entries {
+		if !found || e.since.Before(oldest) {
+			oldest, found = e.since, true
+		}
+	}
+	return oldest, found
+}
+
+type coolItem struct {
+	entry *dirtyEntry
+	until time.Time
+}
+
+type coolHeap []coolItem
+
+func (h coolHeap) Len() int           { return len(h) }
+func (h coolHeap) Less(i, j int) bool { return h[i].until.Before(h[j].until) }
+func (h coolHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].entry.coolIdx, h[j].entry.coolIdx = i, j
+}
+func (h *coolHeap) Push(x any) {
+	it := x.(coolItem)
+	it.entry.coolIdx = len(*h)
+	*h = append(*h, it)
+}
+func (h *coolHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	it.entry.coolIdx = -1
+	return it
+}
