@@ -19,6 +19,9 @@ type Config struct {
 	HTTP    HTTPConfig    `yaml:"http"`
 	Journal JournalConfig `yaml:"journal"`
 	Kafka   KafkaConfig   `yaml:"kafka"`
+	// Channels are the sales channels: the website and each marketplace account.
+	Channels []ChannelConfig `yaml:"channels"`
+	Ledger   LedgerConfig    `yaml:"ledger"`
 	// StartupTimeout bounds recovery and connecting to Kafka and the database.
 	StartupTimeout time.Duration `yaml:"startup_timeout"`
 	// ShutdownTimeout bounds draining requests and flushing the journal.
@@ -29,6 +32,8 @@ type Config struct {
 type HTTPConfig struct {
 	Listen string         `yaml:"listen"`
 	Limits httpapi.Limits `yaml:"limits"`
+	// APIKeys are the accepted Bearer keys, stored as SHA-256 hashes.
+	APIKeys []httpapi.APIKey `yaml:"api_keys"`
 }
 
 // JournalKind names a journal backend.
@@ -67,6 +72,7 @@ func DefaultConfig() Config {
 			OrdersTopic: "orders.out",
 			GroupID:     "stockd",
 		},
+		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -104,6 +110,15 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("engine: config: journal.kind %q is not file or postgres", c.Journal.Kind)
+	}
+	if len(c.Channels) == 0 {
+		return errors.New("engine: config: no channels: name at least the website (kind: site) with its warehouses")
+	}
+	if _, err := c.ledgerConfig(); err != nil {
+		return err
+	}
+	if c.Ledger.ExpireInterval <= 0 {
+		return errors.New("engine: config: ledger.expire_interval must be positive")
 	}
 	if c.StartupTimeout <= 0 || c.ShutdownTimeout <= 0 {
 		return errors.New("engine: config: startup_timeout and shutdown_timeout must be positive")

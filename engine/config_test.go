@@ -6,15 +6,17 @@ import (
 	"time"
 )
 
+const minimalYAML = "channels:\n  - {name: site, kind: site, warehouses: [wh-1]}\n"
+
 func TestParseConfigDefaultsAndOverrides(t *testing.T) {
-	cfg, err := ParseConfig([]byte(""))
+	cfg, err := ParseConfig([]byte(minimalYAML))
 	if err != nil {
 		t.Fatalf("empty config: %v", err)
 	}
 	if got, want := cfg.Journal.Kind, JournalFile; got != want {
 		t.Fatalf("default journal kind = %q, want %q", got, want)
 	}
-	cfg, err = ParseConfig([]byte("http:\n  listen: 127.0.0.1:9999\nshutdown_timeout: 3s\n"))
+	cfg, err = ParseConfig([]byte(minimalYAML + "http:\n  listen: 127.0.0.1:9999\nshutdown_timeout: 3s\n"))
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -35,10 +37,17 @@ func TestParseConfigRejects(t *testing.T) {
 		"bad journal kind": {"journal:\n  kind: tape\n", `journal.kind "tape"`},
 		"postgres no url":  {"journal:\n  kind: postgres\n", "database_url is empty"},
 		"zero timeout":     {"startup_timeout: 0s\n", "must be positive"},
+		"no channels":      {"channels: []\n", "no channels"},
+		"bad channel kind": {"channels:\n  - {name: tv, kind: tv, warehouses: [w]}\n", `kind "tv"`},
+		"bad strategy":     {"channels:\n  - {name: s, kind: site, warehouses: [w], strategy: random}\n", "strategy"},
 		"bad body limit":   {"http:\n  limits:\n    max_body_bytes: 10\n", "MaxBodyBytes"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := ParseConfig([]byte(tc.yaml))
+			doc := tc.yaml
+			if !strings.HasPrefix(doc, "channels:") {
+				doc = minimalYAML + doc
+			}
+			_, err := ParseConfig([]byte(doc))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
 			}

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"stockd/adapters/httpapi"
+	"stockd/engine/journal"
+	"stockd/reservation"
 )
 
 // Deps are the process-wide things the engine is handed rather than making.
@@ -18,20 +21,31 @@ type Deps struct {
 	// Now is the engine's clock; nil means time.Now. Hold expiry is decided
 	// by this clock and journaled, so replay never reads it.
 	Now func() time.Time
+	// Journal, if set, is used instead of opening the configured backend
+	// (tests inject a crashable in-memory journal). The engine closes it.
+	Journal journal.Backend
+	// ReopenJournal, with Journal, opens the same journal again after a
+	// write failure (the file backend is reopened from its directory).
+	ReopenJournal func(ctx context.Context) (journal.Backend, error)
 }
 
 // Engine is one running stockd instance.
 type Engine struct {
-	cfg   Config
-	log   *slog.Logger
-	now   func() time.Time
-	ln    net.Listener
-	api   *httpapi.Server
-	ready atomic.Bool
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	reopen  func(ctx context.Context) (journal.Backend, error)
+	backend journal.Backend // guarded by core.mu once Run starts
+	core    *core
+	ln      net.Listener
+	api     *httpapi.Server
+	ready   atomic.Bool
+	wg      sync.WaitGroup // background loops
 }
 
-// Open recovers state and binds the listeners, bounded by
-// cfg.StartupTimeout. It serves nothing until Run.
+// Open recovers the ledger from the journal and binds the listener,
+// bounded by cfg.StartupTimeout. It serves nothing until Run. Open
+// refuses to start on a journal it cannot read, saying why.
 func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -44,23 +58,62 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
 	defer cancel()
-	e := &Engine{cfg: cfg, log: deps.Logger, now: deps.Now}
 	start := time.Now()
-	api, err := httpapi.New(httpapi.Options{Backend: e, Logger: e.log, Limits: cfg.HTTP.Limits})
-	if err != nil {
+	e := &Engine{cfg: cfg, log: deps.Logger, now: deps.Now, reopen: deps.ReopenJournal}
+	if e.reopen == nil {
+		e.reopen = func(ctx context.Context) (journal.Backend, error) { return openBackend(ctx, cfg.Journal) }
+	}
+	if err := e.openLedger(ctx, deps.Journal); err != nil {
 		return nil, err
 	}
-	e.api = api
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return nil, fmt.Errorf("engine: listen on %s: %w", cfg.HTTP.Listen, err)
+	if err := e.openHTTP(ctx); err != nil {
+		e.closeLedger(ctx)
+		return nil, err
 	}
-	e.ln = ln
 	e.ready.Store(true)
-	e.log.Info("engine opened", "http", ln.Addr().String(), "journal", cfg.Journal.Kind,
+	e.log.Info("engine opened", "http", e.ln.Addr().String(), "journal", cfg.Journal.Kind,
 		"took", time.Since(start).String())
 	return e, nil
+}
+
+func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
+	lcfg, err := e.cfg.ledgerConfig()
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		if b, err = openBackend(ctx, e.cfg.Journal); err != nil {
+			return err
+		}
+	}
+	ledger, err := recoverLedger(ctx, b, lcfg, e.log)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	ccfg := journal.DefaultCommitterConfig()
+	commit, err := journal.NewCommitter(b, ccfg)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	e.backend = b
+	e.core = &core{ledger: ledger, commit: commit, limits: ccfg, failures: make(chan struct{}, 1)}
+	return nil
+}
+
+func (e *Engine) openHTTP(ctx context.Context) error {
+	api, err := httpapi.New(httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys})
+	if err != nil {
+		return err
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", e.cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("engine: listen on %s: %w", e.cfg.HTTP.Listen, err)
+	}
+	e.api, e.ln = api, ln
+	return nil
 }
 
 // HTTPAddr is the address the API listens on (useful with port 0).
@@ -69,7 +122,10 @@ func (e *Engine) HTTPAddr() string { return e.ln.Addr().String() }
 // Ready implements httpapi.Backend.
 func (e *Engine) Ready() error {
 	if !e.ready.Load() {
-		return errors.New("engine: not ready: starting, stopping or recovering")
+		return errors.New("engine: not ready: starting or stopping")
+	}
+	if err := e.core.Failed(); err != nil {
+		return fmt.Errorf("engine: not ready: journal failed: %w", err)
 	}
 	return nil
 }
@@ -77,15 +133,53 @@ func (e *Engine) Ready() error {
 // Run serves until ctx is cancelled, then shuts down within
 // cfg.ShutdownTimeout. It returns nil after a clean shutdown.
 func (e *Engine) Run(ctx context.Context) error {
+	loopCtx, stopLoops := context.WithCancel(ctx)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.expireLoop(loopCtx)
+	}()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.superviseJournal(loopCtx)
+	}()
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- e.api.Serve(e.ln) }()
+	var runErr error
 	select {
 	case err := <-serveErr:
-		e.ready.Store(false)
-		return fmt.Errorf("engine: http server stopped: %w", err)
+		runErr = fmt.Errorf("engine: http server stopped: %w", err)
+		serveErr <- nil
 	case <-ctx.Done():
 	}
-	return e.shutdown(serveErr)
+	stopLoops()
+	return errors.Join(runErr, e.shutdown(serveErr))
+}
+
+// expireLoop releases holds past their expiry every ExpireInterval.
+func (e *Engine) expireLoop(ctx context.Context) {
+	t := time.NewTicker(e.cfg.Ledger.ExpireInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := e.core.Expire(ctx, e.now())
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Warn("expire holds", "err", err)
+				}
+				break
+			}
+			if n < maxExpirePerTick {
+				break
+			}
+		}
+	}
 }
 
 func (e *Engine) shutdown(serveErr <-chan error) error {
@@ -97,6 +191,160 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 	if serr := <-serveErr; serr != nil && err == nil {
 		err = serr
 	}
+	e.wg.Wait()
+	err = errors.Join(err, e.closeLedger(ctx))
 	e.log.Info("engine stopped", "took", time.Since(start).String(), "err", err)
 	return err
+}
+
+// closeLedger flushes what is queued and closes the journal.
+func (e *Engine) closeLedger(ctx context.Context) error {
+	e.core.mu.Lock()
+	defer e.core.mu.Unlock()
+	err := e.core.commit.Close(ctx)
+	if e.core.failed != nil {
+		e.log.Warn("journal was failed at shutdown; unacknowledged changes are discarded", "err", e.core.failed)
+		err = nil
+	}
+	return errors.Join(err, e.backend.Close())
+}
+
+// superviseJournal rebuilds the ledger from a reopened journal after a
+// write failure: an fsync error is never retried on the same file
+// descriptor, and changes the journal lost were never acknowledged.
+func (e *Engine) superviseJournal(ctx context.Context) {
+	const minBackoff, maxBackoff = 100 * time.Millisecond, 10 * time.Second
+	backoff := minBackoff
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.core.failures:
+		}
+		for ctx.Err() == nil {
+			err := e.recoverJournal(ctx)
+			if err == nil {
+				backoff = minBackoff
+				break
+			}
+			e.log.Error("journal recovery failed; writes answer 503 until it succeeds", "err", err, "retry_in", backoff.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, maxBackoff)
+		}
+	}
+}
+
+// recoverJournal swaps in a ledger rebuilt from the reopened journal.
+func (e *Engine) recoverJournal(ctx context.Context) error {
+	c := e.core
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	start := time.Now()
+	cause := c.failed
+	if cause == nil {
+		cause = c.commit.Err()
+	}
+	if cause == nil {
+		return nil
+	}
+	if c.failed == nil {
+		c.failed = cause
+	}
+	closeErr := errors.Join(c.commit.Close(ctx), e.backend.Close())
+	b, err := e.reopen(ctx)
+	if err != nil {
+		return fmt.Errorf("reopen journal: %w", err)
+	}
+	lcfg, err := e.cfg.ledgerConfig()
+	if err != nil {
+		b.Close()
+		return err
+	}
+	ledger, err := recoverLedger(ctx, b, lcfg, e.log)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	commit, err := journal.NewCommitter(b, c.limits)
+	if err != nil {
+		b.Close()
+		return err
+	}
+	e.backend, c.ledger, c.commit, c.failed = b, ledger, commit, nil
+	e.log.Warn("journal recovered after a write failure", "cause", cause, "close_err", closeErr,
+		"took", time.Since(start).String())
+	return nil
+}
+
+// MaxLinesPerHold implements httpapi.Backend.
+func (e *Engine) MaxLinesPerHold() int { return reservation.DefaultLimits().MaxLinesPerHold }
+
+// Reserve implements httpapi.Backend.
+func (e *Engine) Reserve(ctx context.Context, req reservation.ReserveRequest) (reservation.Hold, bool, error) {
+	h, res, err := e.core.Reserve(ctx, req, e.now())
+	return h, res.Replayed, err
+}
+
+// Confirm implements httpapi.Backend.
+func (e *Engine) Confirm(ctx context.Context, id string, ttl time.Duration) (reservation.Hold, error) {
+	return e.core.Confirm(ctx, id, ttl, e.now())
+}
+
+// Release implements httpapi.Backend.
+func (e *Engine) Release(ctx context.Context, id string) (reservation.Hold, error) {
+	return e.core.Release(ctx, id, e.now())
+}
+
+// Hold implements httpapi.Backend. The reply waits until the state it
+// shows is durable.
+func (e *Engine) Hold(ctx context.Context, id string) (reservation.Hold, error) {
+	var h reservation.Hold
+	found := false
+	e.core.Read(func(l *reservation.Ledger) { found = l.Hold(id, &h) })
+	if !found {
+		return h, fmt.Errorf("%w: %q", reservation.ErrHoldNotFound, id)
+	}
+	return h, e.core.Barrier(ctx)
+}
+
+// Availability implements httpapi.Backend.
+func (e *Engine) Availability(sku, channel string) (httpapi.Availability, error) {
+	av := httpapi.Availability{SKU: sku, Warehouses: []httpapi.WarehouseReply{}, Channels: []httpapi.ChannelAvailReply{}}
+	var err error
+	e.core.Read(func(l *reservation.Ledger) {
+		channels := l.Channels()
+		if channel != "" {
+			channels = []string{channel}
+		}
+		for _, ch := range channels {
+			n, cerr := l.Available(sku, ch)
+			if cerr != nil {
+				err = cerr
+				return
+			}
+			av.Channels = append(av.Channels, httpapi.ChannelAvailReply{Channel: ch, Available: n})
+		}
+		for _, w := range l.Warehouses(sku, nil) {
+			av.Known = true
+			av.Warehouses = append(av.Warehouses, httpapi.WarehouseReply{
+				Warehouse: w.Warehouse, Free: w.Free, Held: w.Held, Safety: w.Safety, Available: w.Available})
+		}
+		if item, ok := l.Item(sku); ok {
+			av.Known = true
+			for _, k := range item.Kit {
+				av.Kit = append(av.Kit, httpapi.KitReply{SKU: k.SKU, Qty: k.Qty})
+			}
+		}
+		av.Short = l.IsShort(sku)
+	})
+	return av, err
+}
+
+// ApplyEvents applies decoded 1C events in order, durably; see core.ApplyEvents.
+func (e *Engine) ApplyEvents(ctx context.Context, events []SourcedEvent) ([]EventResult, error) {
+	return e.core.ApplyEvents(ctx, events, nil)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"net"
 
 	"github.com/valyala/fasthttp"
 )
@@ -30,11 +31,19 @@ func writeError(ctx *fasthttp.RequestCtx, status int, code, message string, deta
 // errorHandler answers errors fasthttp meets before a handler runs:
 // oversized bodies, header overflow, timeouts while reading.
 func errorHandler(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
 	switch {
 	case errors.Is(err, fasthttp.ErrBodyTooLarge):
 		writeError(ctx, fasthttp.StatusRequestEntityTooLarge, "body_too_large",
 			"the request body is larger than the server accepts (MaxBodyBytes)", nil)
+	case errors.As(err, &small):
+		writeError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "headers_too_large",
+			"the request line and headers are larger than the server accepts (MaxHeaderBytes)", nil)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		writeError(ctx, fasthttp.StatusRequestTimeout, "request_timeout",
+			"the request was not received within the read timeout", nil)
 	default:
-		writeError(ctx, fasthttp.StatusBadRequest, "malformed_request", "the request could not be read: "+err.Error(), nil)
+		writeError(ctx, fasthttp.StatusBadRequest, "malformed_request", "the request could not be read", nil)
 	}
 }

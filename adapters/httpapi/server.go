@@ -6,23 +6,20 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/valyala/fasthttp"
 )
-
-// Backend is what the HTTP layer needs from the engine.
-type Backend interface {
-	// Ready reports nil when the engine can take writes: the journal is
-	// healthy and recovery has finished.
-	Ready() error
-}
 
 // Options configures a Server. Backend and Logger are required.
 type Options struct {
 	Backend Backend
 	Logger  *slog.Logger
 	Limits  Limits
+	// APIKeys are the accepted keys; with none every protected route
+	// answers 401.
+	APIKeys []APIKey
 	// Name is sent in the Server header.
 	Name string
 }
@@ -32,6 +29,7 @@ type Server struct {
 	backend Backend
 	log     *slog.Logger
 	limits  Limits
+	keys    *keyring
 	http    *fasthttp.Server
 }
 
@@ -46,7 +44,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Name == "" {
 		opts.Name = "stockd"
 	}
-	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits}
+	keys, err := newKeyring(opts.APIKeys)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.route, opts.Logger)
 	return s, nil
 }
@@ -55,16 +57,17 @@ func New(opts Options) (*Server, error) {
 // unbounded in places (no timeouts) and chatty in others.
 func newFastHTTP(name string, l Limits, h fasthttp.RequestHandler, log *slog.Logger) *fasthttp.Server {
 	return &fasthttp.Server{
-		Handler:                            h,
-		ErrorHandler:                       errorHandler,
-		Name:                               name,
-		Concurrency:                        l.MaxConcurrency,
-		ReadBufferSize:                     l.MaxHeaderBytes,
-		WriteBufferSize:                    l.MaxResponseBytes,
-		ReadTimeout:                        l.ReadTimeout,
-		WriteTimeout:                       l.WriteTimeout,
-		IdleTimeout:                        l.IdleTimeout,
-		MaxConnsPerIP:                      l.MaxConnsPerIP,
+		Handler:         h,
+		ErrorHandler:    errorHandler,
+		Name:            name,
+		Concurrency:     l.MaxConcurrency,
+		ReadBufferSize:  l.MaxHeaderBytes,
+		WriteBufferSize: l.MaxResponseBytes,
+		ReadTimeout:     l.ReadTimeout,
+		WriteTimeout:    l.WriteTimeout,
+		IdleTimeout:     l.IdleTimeout,
+		MaxConnsPerIP:   0, // enforced by limitPerIP in Serve
+
 		MaxRequestsPerConn:                 l.MaxRequestsPerConn,
 		MaxKeepaliveDuration:               0,
 		MaxIdleWorkerDuration:              10 * time.Second,
@@ -91,7 +94,7 @@ func newFastHTTP(name string, l Limits, h fasthttp.RequestHandler, log *slog.Log
 
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
-	return s.http.Serve(ln)
+	return s.http.Serve(limitPerIP(ln, s.limits.MaxConnsPerIP))
 }
 
 // Shutdown stops accepting, waits for in-flight requests within ctx.
@@ -101,15 +104,90 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
-	switch {
-	case path == "/healthz":
+	method := string(ctx.Method())
+	switch path {
+	case "/healthz":
 		s.healthz(ctx)
-	case path == "/readyz":
+		return
+	case "/readyz":
 		s.readyz(ctx)
-	default:
-		writeError(ctx, fasthttp.StatusNotFound, "not_found",
-			fmt.Sprintf("no route for %s %s", ctx.Method(), path), nil)
+		return
 	}
+	switch {
+	case path == "/v1/reservations":
+		if s.allow(ctx, method, fasthttp.MethodPost, ScopeReserve) {
+			s.createHold(ctx)
+		}
+	case strings.HasPrefix(path, "/v1/reservations/"):
+		s.routeHold(ctx, method, path)
+	case path == "/v1/availability:batch":
+		if s.allow(ctx, method, fasthttp.MethodPost, ScopeRead) {
+			s.availabilityBatch(ctx)
+		}
+	case strings.HasPrefix(path, "/v1/availability/"):
+		sku, rest, ok := pathParam(path, "/v1/availability/")
+		if !ok || rest != "" {
+			s.notFound(ctx, method, path)
+			return
+		}
+		if s.allow(ctx, method, fasthttp.MethodGet, ScopeRead) {
+			s.availability(ctx, sku)
+		}
+	default:
+		s.notFound(ctx, method, path)
+	}
+}
+
+func (s *Server) routeHold(ctx *fasthttp.RequestCtx, method, path string) {
+	id, action, ok := pathParam(path, "/v1/reservations/")
+	if !ok {
+		s.notFound(ctx, method, path)
+		return
+	}
+	switch action {
+	case "":
+		if s.allow(ctx, method, fasthttp.MethodGet, ScopeRead) {
+			s.getHold(ctx, id)
+		}
+	case "confirm":
+		if s.allow(ctx, method, fasthttp.MethodPost, ScopeReserve) {
+			s.confirmHold(ctx, id)
+		}
+	case "release":
+		if s.allow(ctx, method, fasthttp.MethodPost, ScopeReserve) {
+			s.releaseHold(ctx, id)
+		}
+	default:
+		s.notFound(ctx, method, path)
+	}
+}
+
+// allow checks the method, then the key and its scope, and answers 405,
+// 401 or 403 itself when the request may not go on.
+func (s *Server) allow(ctx *fasthttp.RequestCtx, method, want string, scope Scope) bool {
+	if method != want {
+		ctx.Response.Header.Set("Allow", want)
+		writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed",
+			fmt.Sprintf("use %s for this path", want), nil)
+		return false
+	}
+	key, err := s.keys.authenticate(ctx.Request.Header.Peek("Authorization"))
+	if err != nil {
+		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="stockd"`)
+		writeError(ctx, fasthttp.StatusUnauthorized, "unauthorized",
+			"send a valid API key as 'Authorization: Bearer <key>'", nil)
+		return false
+	}
+	if !key.allows(scope) {
+		writeError(ctx, fasthttp.StatusForbidden, "forbidden",
+			fmt.Sprintf("the API key %q lacks the %q scope", key.name, scope), map[string]any{"scope": scope})
+		return false
+	}
+	return true
+}
+
+func (s *Server) notFound(ctx *fasthttp.RequestCtx, method, path string) {
+	writeError(ctx, fasthttp.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", method, path), nil)
 }
 
 func (s *Server) healthz(ctx *fasthttp.RequestCtx) {

@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"stockd/adapters/httpapi"
 	"stockd/engine"
 )
 
@@ -41,6 +45,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	cfg := engine.DefaultConfig()
 	cfg.HTTP.Listen = *listen
+	cfg.Channels = engine.DemoChannels()
+	demoKey, err := newDemoKey()
+	if err != nil {
+		return err
+	}
+	cfg.HTTP.APIKeys = []httpapi.APIKey{{Name: "demo", SHA256: httpapi.HashToken(demoKey),
+		Scopes: []httpapi.Scope{httpapi.ScopeAdmin}}}
 	cfg.Journal = engine.JournalConfig{Kind: engine.JournalFile, Dir: filepath.Join(dataDir, "journal")}
 	broker, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
@@ -61,7 +72,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	printDemoBanner(stdout, eng.HTTPAddr(), cfg, dataDir)
+	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey)
 	err = eng.Run(ctx)
 	fmt.Fprintln(stdout, "stockd demo stopped")
 	return err
@@ -78,15 +89,37 @@ func demoDir(dir string) (string, func(), error) {
 	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
-func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, dataDir string) {
+// newDemoKey makes a random API key for this demo run only.
+func newDemoKey() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("make a demo API key: %w", err)
+	}
+	return "demo-" + hex.EncodeToString(b[:]), nil
+}
+
+func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string) {
 	base := "http://" + httpAddr
 	fmt.Fprintf(w, `stockd demo (started %s)
   HTTP API        %s
     health        %s/healthz
     readiness     %s/readyz
+    hold          curl -s -H 'Authorization: Bearer %s' -d '{"id":"order-1","channel":"site","lines":[{"sku":"demo-sku-1","qty":1}]}' %s/v1/reservations
+    availability  curl -s -H 'Authorization: Bearer %s' %s/v1/availability/demo-sku-1
+  API key         %s (admin scope, this run only)
+  channels        %s
   Kafka broker    %v (embedded, topics %s, %s, %s)
   journal         %s (file, fsync on)
 Press Ctrl-C to stop.
-`, time.Now().Format(time.RFC3339), base, base, base, cfg.Kafka.Brokers,
+`, time.Now().Format(time.RFC3339), base, base, base, key, base, key, base, key,
+		channelNames(cfg.Channels), cfg.Kafka.Brokers,
 		cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic, cfg.Journal.Dir)
+}
+
+func channelNames(chs []engine.ChannelConfig) string {
+	names := make([]string, len(chs))
+	for i, ch := range chs {
+		names[i] = fmt.Sprintf("%s (%s)", ch.Name, strings.Join(ch.Warehouses, ", "))
+	}
+	return strings.Join(names, "; ")
 }

@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"stockd/engine/journal"
+	"stockd/reservation"
+)
+
+// The engine reports journal trouble with the journal's sentinels, which
+// the HTTP layer maps to statuses: journal.ErrUnavailable (503, nothing
+// changed or acknowledged) and journal.ErrQueueFull (429, nothing changed).
+var (
+	errUnavailable = journal.ErrUnavailable
+	errBusy        = journal.ErrQueueFull
+)
+
+// maxRecordBytesPerOp bounds the encoded records of one command: it is the
+// room the core asks the journal queue for before it changes the ledger,
+// so a command that was applied can always be enqueued.
+const maxRecordBytesPerOp = 256 << 10
+
+// maxExpirePerTick bounds the holds one expiry pass releases (one group).
+const maxExpirePerTick = 1024
+
+// core serialises every change to the ledger. Under mu a command is
+// applied to the ledger and its records are enqueued to the journal, so
+// journal order is apply order and record Seq equals journal LSN; the
+// caller waits for durability outside mu. Lock order: core.mu, then the
+// committer's own lock (taken inside Enqueue).
+type core struct {
+	mu      sync.Mutex
+	ledger  *reservation.Ledger
+	commit  *journal.Committer
+	limits  journal.CommitterConfig
+	fx      reservation.Effects
+	failed  error // set when the ledger holds a change the journal lost
+	changed func([]reservation.ChannelChange, []reservation.PriceChange)
+	// failures is signalled (non-blocking, capacity 1) when the journal
+	// fails, to wake the engine's recovery.
+	failures chan struct{}
+}
+
+func (c *core) signalFailure() {
+	select {
+	case c.failures <- struct{}{}:
+	default:
+	}
+}
+
+// writableLocked reports whether a command may change the ledger now.
+func (c *core) writableLocked(records int) error {
+	if c.failed != nil {
+		return fmt.Errorf("%w: %v", errUnavailable, c.failed)
+	}
+	if err := c.commit.Err(); err != nil {
+		c.signalFailure()
+		return fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	n, b := c.commit.Queued()
+	if n+records > c.limits.MaxQueuedRecords || b+int64(records)*maxRecordBytesPerOp > c.limits.MaxQueuedBytes {
+		return errBusy
+	}
+	return nil
+}
+
+// enqueueLocked encodes the records of c.fx and enqueues them. A ledger
+// change the journal refuses leaves the ledger ahead of the journal: the
+// core is then failed until recovery rebuilds it.
+func (c *core) enqueueLocked() (*journal.Ticket, error) {
+	recs := make([][]byte, len(c.fx.Records))
+	for i := range c.fx.Records {
+		recs[i] = reservation.MarshalRecord(&c.fx.Records[i])
+	}
+	t, err := c.commit.Enqueue(recs...)
+	if err != nil {
+		if len(recs) > 0 {
+			c.failed = fmt.Errorf("journal refused an applied change: %w", err)
+			c.signalFailure()
+		}
+		return nil, fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	if got, want := t.LSN(), c.ledger.Seq(); len(recs) > 0 && got != want {
+		panic(fmt.Sprintf("engine: journal LSN %d != ledger seq %d", got, want))
+	}
+	return t, nil
+}
+
+// changesLocked copies the channel and price changes of c.fx for delivery
+// after the records are durable.
+func (c *core) changesLocked() changeSet {
+	if c.changed == nil || (len(c.fx.Changes) == 0 && len(c.fx.Prices) == 0) {
+		return changeSet{}
+	}
+	return changeSet{
+		channels: append([]reservation.ChannelChange(nil), c.fx.Changes...),
+		prices:   append([]reservation.PriceChange(nil), c.fx.Prices...),
+	}
+}
+
+type changeSet struct {
+	channels []reservation.ChannelChange
+	prices   []reservation.PriceChange
+}
+
+// wait blocks until t is durable, then delivers cs. A write failure fails
+// the core: the ledger holds state that the journal does not.
+func (c *core) wait(ctx context.Context, commit *journal.Committer, t *journal.Ticket, cs changeSet) error {
+	if err := t.Wait(ctx); err != nil {
+		if errors.Is(err, journal.ErrUnavailable) || errors.Is(err, journal.ErrClosed) {
+			c.fail(commit, err)
+			return fmt.Errorf("%w: %v", errUnavailable, err)
+		}
+		return err // ctx ended: the change may still become durable
+	}
+	if c.changed != nil && (len(cs.channels) > 0 || len(cs.prices) > 0) {
+		c.changed(cs.channels, cs.prices)
+	}
+	return nil
+}
+
+// fail marks the core failed if commit is still its committer (a
+// recovery may already have replaced it).
+func (c *core) fail(commit *journal.Committer, err error) {
+	c.mu.Lock()
+	if c.failed == nil && c.commit == commit {
+		c.failed = err
+	}
+	c.mu.Unlock()
+	c.signalFailure()
+}
+
+// Failed returns the error that stopped writes, or nil.
+func (c *core) Failed() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.failed != nil {
+		return c.failed
+	}
+	return c.commit.Err()
+}
+
+// update runs one ledger command under the lock and waits for its records.
+func (c *core) update(ctx context.Context, records int, apply func(l *reservation.Ledger, fx *reservation.Effects) error) error {
+	c.mu.Lock()
+	if err := c.writableLocked(records); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.fx.Reset()
+	if err := apply(c.ledger, &c.fx); err != nil {
+		if len(c.fx.Records) > 0 {
+			panic("engine: ledger made records for a refused command")
+		}
+		c.mu.Unlock()
+		return err
+	}
+	// With no records (a replay, a release of a released hold) the enqueue
+	// is a barrier: the reply may depend on records still in flight.
+	t, err := c.enqueueLocked()
+	cs := c.changesLocked()
+	commit := c.commit
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return c.wait(ctx, commit, t, cs)
+}
+
+// Reserve creates (or replays) a hold and returns a copy of it once the
+// record that created it is durable.
+func (c *core) Reserve(ctx context.Context, req reservation.ReserveRequest, now time.Time) (reservation.Hold, reservation.ReserveResult, error) {
+	var res reservation.ReserveResult
+	var h reservation.Hold
+	err := c.update(ctx, 1, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		var err error
+		res, err = l.Reserve(req, now, fx)
+		if err == nil {
+			l.Hold(req.ID, &h)
+		}
+		return err
+	})
+	return h, res, err
+}
+
+// Confirm confirms a hold; ttl 0 means no expiry.
+func (c *core) Confirm(ctx context.Context, id string, ttl time.Duration, now time.Time) (reservation.Hold, error) {
+	return c.holdCommand(ctx, id, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		return l.Confirm(id, ttl, now, fx)
+	})
+}
+
+// Release releases a hold (idempotent).
+func (c *core) Release(ctx context.Context, id string, now time.Time) (reservation.Hold, error) {
+	return c.holdCommand(ctx, id, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		return l.Release(id, now, fx)
+	})
+}
+
+// Handoff marks a hold as carried by 1C.
+func (c *core) Handoff(ctx context.Context, id string, now time.Time) (reservation.Hold, error) {
+	return c.holdCommand(ctx, id, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		return l.Handoff(id, now, fx)
+	})
+}
+
+func (c *core) holdCommand(ctx context.Context, id string, cmd func(*reservation.Ledger, *reservation.Effects) error) (reservation.Hold, error) {
+	var h reservation.Hold
+	err := c.update(ctx, 1, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		if err := cmd(l, fx); err != nil {
+			return err
+		}
+		l.Hold(id, &h)
+		return nil
+	})
+	return h, err
+}
+
+// Expire releases holds past their expiry by the engine's clock and
+// journals it, so replay never reads a clock. It waits until the records
+// are durable.
+func (c *core) Expire(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := c.update(ctx, maxExpirePerTick, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		n = l.Expire(now, maxExpirePerTick, fx)
+		return nil
+	})
+	return n, err
+}
+
+// Read runs fn with the ledger under the lock, for replies. The state it
+// sees may include changes that are not durable yet; a reply that depends
+// on them waits for Barrier.
+func (c *core) Read(fn func(l *reservation.Ledger)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	fn(c.ledger)
+}
+
+// Barrier waits until everything enqueued so far is durable.
+func (c *core) Barrier(ctx context.Context) error {
+	c.mu.Lock()
+	t, err := c.commit.Enqueue()
+	c.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("%w: %v", errUnavailable, err)
+	}
+	return t.Wait(ctx)
+}
+
+// SourcedEvent is a decoded 1C event with the Kafka position it came from.
+type SourcedEvent struct {
+	Event  reservation.Event
+	Source reservation.Source
+}
+
+// EventResult is what applying one event did.
+type EventResult struct {
+	Outcome reservation.Outcome
+	Err     error // why an event was rejected
+}
+
+// ApplyEvents applies a batch of 1C events in order as one journal group
+// and waits until it is durable. Events whose offset was applied before
+// change nothing, so redelivery after a crash takes effect once.
+func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, results []EventResult) ([]EventResult, error) {
+	results = results[:0]
+	err := c.update(ctx, len(events), func(l *reservation.Ledger, fx *reservation.Effects) error {
+		for i := range events {
+			out, err := l.ApplyEvent(&events[i].Event, events[i].Source, fx)
+			results = append(results, EventResult{Outcome: out, Err: err})
+		}
+		return nil
+	})
+	return results, err
+}
+
+// SkipEvents advances offsets past messages that went to the DLQ.
+func (c *core) SkipEvents(ctx context.Context, sources []reservation.Source) error {
+	return c.update(ctx, len(sources), func(l *reservation.Ledger, fx *reservation.Effects) error {
+		for _, src := range sources {
+			if err := l.SkipEvent(src, fx); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
