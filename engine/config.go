@@ -59,6 +59,10 @@ type KafkaConfig struct {
 	DLQTopic    string   `yaml:"dlq_topic"`
 	OrdersTopic string   `yaml:"orders_topic"`
 	GroupID     string   `yaml:"group_id"`
+	// SeqGapTimeout is how long a missing 1C seq may stay missing (events
+	// of one source arrive out of order across partitions) before it is
+	// reported as a gap.
+	SeqGapTimeout time.Duration `yaml:"seq_gap_timeout"`
 }
 
 // DefaultConfig returns the configuration every field of a file starts from.
@@ -67,10 +71,11 @@ func DefaultConfig() Config {
 		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
 		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal"},
 		Kafka: KafkaConfig{
-			EventsTopic: "onec.events",
-			DLQTopic:    "onec.events.dlq",
-			OrdersTopic: "orders.out",
-			GroupID:     "stockd",
+			EventsTopic:   "onec.events",
+			DLQTopic:      "onec.events.dlq",
+			OrdersTopic:   "orders.out",
+			GroupID:       "stockd",
+			SeqGapTimeout: 30 * time.Second,
 		},
 		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
 		StartupTimeout:  60 * time.Second,
@@ -116,6 +121,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.ledgerConfig(); err != nil {
 		return err
+	}
+	if c.Kafka.SeqGapTimeout <= 0 {
+		return errors.New("engine: config: kafka.seq_gap_timeout must be positive")
 	}
 	if c.Ledger.ExpireInterval <= 0 {
 		return errors.New("engine: config: ledger.expire_interval must be positive")

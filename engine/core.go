@@ -256,6 +256,7 @@ func (c *core) Barrier(ctx context.Context) error {
 type SourcedEvent struct {
 	Event  reservation.Event
 	Source reservation.Source
+	Skip   bool // undecodable: sent to the DLQ, only the offset advances
 }
 
 // EventResult is what applying one event did.
@@ -265,28 +266,22 @@ type EventResult struct {
 }
 
 // ApplyEvents applies a batch of 1C events in order as one journal group
-// and waits until it is durable. Events whose offset was applied before
+// and waits until it is durable. An event with Skip set only advances its
+// offset (it went to the DLQ). Events whose offset was applied before
 // change nothing, so redelivery after a crash takes effect once.
 func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, results []EventResult) ([]EventResult, error) {
 	results = results[:0]
 	err := c.update(ctx, len(events), func(l *reservation.Ledger, fx *reservation.Effects) error {
 		for i := range events {
+			if events[i].Skip {
+				err := l.SkipEvent(events[i].Source, fx)
+				results = append(results, EventResult{Outcome: reservation.OutcomeNoop, Err: err})
+				continue
+			}
 			out, err := l.ApplyEvent(&events[i].Event, events[i].Source, fx)
 			results = append(results, EventResult{Outcome: out, Err: err})
 		}
 		return nil
 	})
 	return results, err
-}
-
-// SkipEvents advances offsets past messages that went to the DLQ.
-func (c *core) SkipEvents(ctx context.Context, sources []reservation.Source) error {
-	return c.update(ctx, len(sources), func(l *reservation.Ledger, fx *reservation.Effects) error {
-		for _, src := range sources {
-			if err := l.SkipEvent(src, fx); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }

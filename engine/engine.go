@@ -41,6 +41,7 @@ type Engine struct {
 	api     *httpapi.Server
 	ready   atomic.Bool
 	wg      sync.WaitGroup // background loops
+	ingest  *ingestCounters
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -59,7 +60,7 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.StartupTimeout)
 	defer cancel()
 	start := time.Now()
-	e := &Engine{cfg: cfg, log: deps.Logger, now: deps.Now, reopen: deps.ReopenJournal}
+	e := &Engine{cfg: cfg, log: deps.Logger, now: deps.Now, reopen: deps.ReopenJournal, ingest: newIngestCounters(cfg.Kafka.SeqGapTimeout)}
 	if e.reopen == nil {
 		e.reopen = func(ctx context.Context) (journal.Backend, error) { return openBackend(ctx, cfg.Journal) }
 	}
@@ -144,6 +145,15 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer e.wg.Done()
 		e.superviseJournal(loopCtx)
 	}()
+	if len(e.cfg.Kafka.Brokers) > 0 {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			e.superviseIngest(loopCtx)
+		}()
+	} else {
+		e.log.Warn("no Kafka brokers configured: 1C events are not consumed")
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- e.api.Serve(e.ln) }()
 	var runErr error
@@ -237,6 +247,33 @@ func (e *Engine) superviseJournal(ctx context.Context) {
 		}
 	}
 }
+
+// superviseIngest runs the Kafka ingest and starts a new one after it
+// stops on an error (a batch the journal could not take): the new reader
+// resumes from committed offsets, which never pass the ledger's.
+func (e *Engine) superviseIngest(ctx context.Context) {
+	for ctx.Err() == nil {
+		in, err := newIngest(e.cfg.Kafka, e.core, e.ingest, e.log, e.now)
+		if err == nil {
+			err = in.run(ctx)
+		}
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		e.log.Error("1C ingest stopped; restarting", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// IngestStats returns the 1C ingest counters.
+func (e *Engine) IngestStats() IngestStats { return e.ingest.stats() }
+
+// SeqGaps returns the most recent gaps found in 1C sources' seq.
+func (e *Engine) SeqGaps() []SeqGap { return e.ingest.recentGaps() }
 
 // recoverJournal swaps in a ledger rebuilt from the reopened journal.
 func (e *Engine) recoverJournal(ctx context.Context) error {

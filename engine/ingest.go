@@ -1,0 +1,267 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
+
+	"stockd/adapters/kafka"
+	"stockd/reservation"
+)
+
+// Ingest bounds.
+const (
+	// MaxIngestBatch is the most events applied as one journal group.
+	MaxIngestBatch = 1024
+	// ingestQueue is how many fetched messages wait for the applier.
+	ingestQueue = 4096
+	// MaxSeqSources bounds the 1C sources whose seq is tracked for gaps.
+	MaxSeqSources = 1024
+	// seqGapCheckInterval is how often missing seqs are checked for age.
+	seqGapCheckInterval = 100 * time.Millisecond
+	// DLQReasonHeader carries why a message went to the DLQ.
+	DLQReasonHeader = "stockd-dlq-reason"
+)
+
+// IngestStats are the ingest counters, readable while it runs.
+type IngestStats struct {
+	Applied, Stale, Duplicate, Noop, Rejected, AlreadyApplied, DLQ, SeqGaps, Fractional uint64
+}
+
+// ingest consumes onec.events and applies it to the ledger in partition
+// order. Its position comes from the ledger (offsets are journaled with
+// the effects), so a message seen again after a crash or a rebalance
+// changes nothing; group commits only show lag.
+type ingest struct {
+	core   *core
+	log    *slog.Logger
+	now    func() time.Time
+	reader *kafkago.Reader
+	dlq    *kafka.Writer
+	*ingestCounters
+}
+
+// ingestCounters outlive one ingest: a restarted ingest keeps counting.
+type ingestCounters struct {
+	applied, stale, duplicate, noop, rejected, already, dlqCount, gaps, fractional atomic.Uint64
+
+	seq      *seqGaps
+	gapMu    sync.Mutex
+	lastGaps []SeqGap // the most recent, at most maxRecentGaps
+}
+
+const maxRecentGaps = 100
+
+func newIngestCounters(gapTimeout time.Duration) *ingestCounters {
+	return &ingestCounters{seq: newSeqGaps(gapTimeout)}
+}
+
+func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, now func() time.Time) (*ingest, error) {
+	rcfg := kafka.DefaultReaderConfig(cfg.Brokers, cfg.EventsTopic, cfg.GroupID)
+	reader, err := kafka.NewReader(rcfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: ingest reader: %w", err)
+	}
+	dlq, err := kafka.NewWriter(kafka.DefaultWriterConfig(cfg.Brokers, cfg.DLQTopic))
+	if err != nil {
+		reader.Close()
+		return nil, fmt.Errorf("engine: DLQ writer: %w", err)
+	}
+	return &ingest{core: c, log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr}, nil
+}
+
+// run fetches and applies until ctx ends or a batch cannot be made
+// durable (then nothing past it is committed, and the caller starts a new
+// ingest once the journal has recovered). A fetch goroutine feeds a
+// bounded queue; the applier drains it in batches of MaxIngestBatch.
+func (in *ingest) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	msgs := make(chan kafkago.Message, ingestQueue)
+	fetchDone := make(chan struct{})
+	go func() {
+		defer close(fetchDone)
+		in.fetch(ctx, msgs)
+	}()
+	defer func() {
+		cancel()
+		<-fetchDone
+		if err := in.close(); err != nil {
+			in.log.Warn("close kafka reader and DLQ writer", "err", err)
+		}
+	}()
+	batch := make([]kafkago.Message, 0, MaxIngestBatch)
+	events := make([]SourcedEvent, 0, MaxIngestBatch)
+	gapCheck := time.NewTicker(seqGapCheckInterval)
+	defer gapCheck.Stop()
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-gapCheck.C:
+			in.reportGaps(in.seq.expired(in.now()))
+			continue
+		case m := <-msgs:
+			batch = append(batch, m)
+		}
+		batch = drain(msgs, batch)
+		if err := in.applyBatch(ctx, batch, events[:0]); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+func drain(msgs <-chan kafkago.Message, batch []kafkago.Message) []kafkago.Message {
+	for len(batch) < cap(batch) {
+		select {
+		case m := <-msgs:
+			batch = append(batch, m)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
+func (in *ingest) fetch(ctx context.Context, out chan<- kafkago.Message) {
+	for {
+		m, err := in.reader.FetchMessage(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			in.log.Warn("kafka fetch", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		select {
+		case out <- m:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// applyBatch decodes, sends bad messages to the DLQ, applies the rest
+// durably, then commits the group offsets.
+func (in *ingest) applyBatch(ctx context.Context, batch []kafkago.Message, events []SourcedEvent) error {
+	var bad []kafkago.Message
+	for _, m := range batch {
+		src := reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
+		ev, err := reservation.DecodeEvent(m.Value)
+		if err != nil {
+			bad = append(bad, dlqMessage(m, err))
+			events = append(events, SourcedEvent{Source: src, Skip: true})
+			continue
+		}
+		events = append(events, SourcedEvent{Event: ev, Source: src})
+	}
+	if len(bad) > 0 {
+		// The DLQ has the message before its offset advances: a crash in
+		// between sends it to the DLQ again, never loses it.
+		if err := in.dlq.WriteMessages(ctx, bad...); err != nil {
+			return fmt.Errorf("write %d messages to the DLQ: %w", len(bad), err)
+		}
+		in.dlqCount.Add(uint64(len(bad)))
+	}
+	results, err := in.core.ApplyEvents(ctx, events, nil)
+	if err != nil {
+		return err
+	}
+	in.count(events, results)
+	if err := in.reader.CommitMessages(ctx, batch...); err != nil && ctx.Err() == nil {
+		in.log.Warn("commit consumer group offsets (lag display only)", "err", err)
+	}
+	return nil
+}
+
+func dlqMessage(m kafkago.Message, reason error) kafkago.Message {
+	headers := append([]kafkago.Header(nil), m.Headers...)
+	headers = append(headers,
+		kafkago.Header{Key: DLQReasonHeader, Value: []byte(reason.Error())},
+		kafkago.Header{Key: "stockd-source", Value: fmt.Appendf(nil, "%s/%d/%d", m.Topic, m.Partition, m.Offset)})
+	return kafkago.Message{Key: m.Key, Value: m.Value, Headers: headers}
+}
+
+func (in *ingest) count(events []SourcedEvent, results []EventResult) {
+	for i, r := range results {
+		ev := &events[i]
+		if ev.Skip {
+			continue
+		}
+		switch r.Outcome {
+		case reservation.OutcomeApplied:
+			in.applied.Add(1)
+		case reservation.OutcomeStale:
+			in.stale.Add(1)
+		case reservation.OutcomeDuplicate:
+			in.duplicate.Add(1)
+		case reservation.OutcomeNoop:
+			in.noop.Add(1)
+		case reservation.OutcomeRejected:
+			in.rejected.Add(1)
+			in.log.Warn("1C event rejected", "id", ev.Event.ID, "type", ev.Event.Type.String(), "sku", ev.Event.SKU, "err", r.Err)
+		case reservation.OutcomeAlreadyApplied:
+			in.already.Add(1)
+			continue
+		}
+		if ev.Event.Fractional {
+			in.fractional.Add(1)
+		}
+		in.noteSeq(&ev.Event)
+	}
+}
+
+// noteSeq tracks each source's seq; gaps are reported by reportGaps.
+func (in *ingest) noteSeq(ev *reservation.Event) {
+	in.reportGaps(in.seq.observe(ev.Source, ev.Seq, in.now()))
+}
+
+// reportGaps counts and logs gaps (events lost or reordered upstream);
+// the next full snapshot from 1C heals them.
+func (in *ingest) reportGaps(gaps []SeqGap) {
+	if len(gaps) == 0 {
+		return
+	}
+	in.gapMu.Lock()
+	defer in.gapMu.Unlock()
+	for _, g := range gaps {
+		in.gaps.Add(1)
+		in.log.Warn("1C seq gap", "source", g.Source, "after", g.After, "missing", g.Missing)
+		in.lastGaps = append(in.lastGaps, g)
+	}
+	if n := len(in.lastGaps); n > maxRecentGaps {
+		in.lastGaps = append(in.lastGaps[:0], in.lastGaps[n-maxRecentGaps:]...)
+	}
+}
+
+// recentGaps returns a copy of the most recent gaps.
+func (c *ingestCounters) recentGaps() []SeqGap {
+	c.gapMu.Lock()
+	defer c.gapMu.Unlock()
+	return append([]SeqGap(nil), c.lastGaps...)
+}
+
+// stats returns the counters.
+func (c *ingestCounters) stats() IngestStats {
+	return IngestStats{Applied: c.applied.Load(), Stale: c.stale.Load(), Duplicate: c.duplicate.Load(),
+		Noop: c.noop.Load(), Rejected: c.rejected.Load(), AlreadyApplied: c.already.Load(),
+		DLQ: c.dlqCount.Load(), SeqGaps: c.gaps.Load(), Fractional: c.fractional.Load()}
+}
+
+func (in *ingest) close() error {
+	return errors.Join(in.reader.Close(), in.dlq.Close())
+}

@@ -1,0 +1,138 @@
+package journal_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"stockd/engine/journal"
+	"stockd/engine/journal/journaltest"
+)
+
+func TestCommitterConfigValidation(t *testing.T) {
+	m := journal.NewMemBackend(journal.DefaultMemOptions())
+	bad := []journal.CommitterConfig{
+		{},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 11, MaxGroupBytes: 10},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 11},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 0, MaxGroupBytes: 10},
+	}
+	for _, cfg := range bad {
+		if _, err := journal.NewCommitter(m, cfg); err == nil {
+			t.Errorf("NewCommitter(%+v): err = nil, want an error", cfg)
+		}
+	}
+	c, err := journal.NewCommitter(m, journal.DefaultCommitterConfig())
+	if err != nil {
+		t.Fatalf("NewCommitter(default): %v", err)
+	}
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// TestCommitterGroups checks that concurrent callers share writes and that
+// OnGroup sees every record once.
+func TestCommitterGroups(t *testing.T) {
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = time.Millisecond
+	m := journal.NewMemBackend(opts)
+	var mu sync.Mutex
+	var records, groups int
+	cfg := journaltest.TestConfig()
+	cfg.OnGroup = func(g journal.GroupStats) {
+		mu.Lock()
+		defer mu.Unlock()
+		records += g.Records
+		groups++
+		if g.Err != nil || g.Records > cfg.MaxGroupRecords {
+			t.Errorf("group %+v", g)
+		}
+	}
+	c := journaltest.MustCommitter(t, m, cfg)
+	const callers, each = 32, 20
+	var wg sync.WaitGroup
+	for range callers {
+		wg.Go(func() {
+			for range each {
+				if err := c.Commit(context.Background(), []byte("r")); err != nil {
+					t.Errorf("Commit: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := c.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if got, want := records, callers*each; got != want {
+		t.Fatalf("OnGroup saw %d records, want %d", got, want)
+	}
+	if got := m.WriteCount(); got != groups || got >= callers*each {
+		t.Fatalf("WriteCount = %d with %d groups for %d records: want one write per group and fewer writes than records", got, groups, records)
+	}
+}
+
+func TestCommitterSyncFailureFailsLaterTickets(t *testing.T) {
+	m := journal.NewMemBackend(journal.DefaultMemOptions())
+	c := journaltest.MustCommitter(t, m, journaltest.TestConfig())
+	m.FailNextSyncs(1)
+	var tickets []*journal.Ticket
+	for lsn := uint64(1); lsn <= 200; lsn++ {
+		tk, err := c.Enqueue(journaltest.Record(lsn))
+		if err != nil {
+			if !errors.Is(err, journal.ErrUnavailable) {
+				t.Fatalf("Enqueue %d: err = %v, want nil or ErrUnavailable", lsn, err)
+			}
+			break
+		}
+		tickets = append(tickets, tk)
+	}
+	for _, tk := range tickets {
+		err := tk.Wait(context.Background())
+		if !errors.Is(err, journal.ErrUnavailable) || !errors.Is(err, journal.ErrInjectedFault) {
+			t.Fatalf("ticket %d: err = %v, want ErrUnavailable wrapping the cause", tk.LSN(), err)
+		}
+	}
+	if got := c.DurableLSN(); got != 0 {
+		t.Fatalf("DurableLSN = %d, want 0", got)
+	}
+	m.Crash()
+	m2, err := m.Reopen()
+	if err != nil {
+		t.Fatalf("Reopen: %v", err)
+	}
+	if got := m2.LastLSN(); got != 0 {
+		t.Fatalf("LastLSN after crash = %d, want 0: nothing was synced", got)
+	}
+}
+
+func TestTicketWaitContext(t *testing.T) {
+	m := journal.NewMemBackend(journal.DefaultMemOptions())
+	m.FailNextWrites(0)
+	c := journaltest.MustCommitter(t, m, journaltest.TestConfig())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tk, err := c.Enqueue([]byte("x"))
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	select {
+	case <-tk.Done():
+		if err := tk.Wait(ctx); err != nil {
+			t.Fatalf("Wait on a done ticket with a cancelled context: %v", err)
+		}
+	default:
+		if err := tk.Wait(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("Wait with a cancelled context: err = %v, want nil or context.Canceled", err)
+		}
+	}
+	if err := tk.Wait(context.Background()); err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+}
