@@ -42,6 +42,7 @@ type Engine struct {
 	ready   atomic.Bool
 	wg      sync.WaitGroup // background loops
 	ingest  *ingestCounters
+	events  *eventProducer // nil without Kafka
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -104,7 +105,15 @@ func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
 }
 
 func (e *Engine) openHTTP(ctx context.Context) error {
-	api, err := httpapi.New(httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys})
+	opts := httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys}
+	if len(e.cfg.Kafka.Brokers) > 0 {
+		p, err := newEventProducer(e.cfg.Kafka)
+		if err != nil {
+			return err
+		}
+		e.events, opts.Events = p, p
+	}
+	api, err := httpapi.New(opts)
 	if err != nil {
 		return err
 	}
@@ -202,6 +211,9 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 		err = serr
 	}
 	e.wg.Wait()
+	if e.events != nil {
+		err = errors.Join(err, e.events.Close())
+	}
 	err = errors.Join(err, e.closeLedger(ctx))
 	e.log.Info("engine stopped", "took", time.Since(start).String(), "err", err)
 	return err

@@ -9,6 +9,7 @@ import (
 
 	kafkago "github.com/segmentio/kafka-go"
 
+	"stockd/adapters/httpapi"
 	"stockd/adapters/kafka"
 	"stockd/adapters/testsvc"
 )
@@ -175,6 +176,38 @@ func TestIngestExactlyOnceAcrossRestart(t *testing.T) {
 		time.Sleep(300 * time.Millisecond) // a redelivered event would show up by now
 		if got := siteAvailable(t, te, "sku-x"); got != 80 {
 			t.Fatalf("after restart available = %d, want exactly 80", got)
+		}
+	})
+}
+
+func TestPostEventsReachesLedgerThroughKafka(t *testing.T) {
+	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
+		cfg := testConfig(t.TempDir())
+		cfg.Kafka = topics
+		cfg.Kafka.Brokers = brokers
+		const eventsKey = "events-key"
+		cfg.HTTP.APIKeys = append(cfg.HTTP.APIKeys, httpapi.APIKey{Name: "1c", SHA256: httpapi.HashToken(eventsKey),
+			Scopes: []httpapi.Scope{httpapi.ScopeEvents}})
+		te := startEngine(t, cfg, Deps{})
+		ev := func(id string, seq int, qty int) string {
+			return fmt.Sprintf(`{"v":1,"id":%q,"source":"ut","seq":%d,"at":"2026-11-21T10:00:%02d+03:00","type":"stock.set","sku":"sku-p","warehouse":"wh-msk","qty":%d}`, id, seq, seq, qty)
+		}
+		bad := `{"v":1,"id":"bad","source":"ut","seq":9,"at":"2026-11-21T10:00:00+03:00","type":"stock.set","sku":"sku-p","warehouse":"wh-msk","qty":"many"}`
+		r := call(t, "POST", te.base+"/v1/events", eventsKey, "["+ev("p1", 1, 100)+","+bad+"]")
+		wantStatus(t, r, 422, "invalid_events")
+		refused := r.body["details"].(map[string]any)["events"].([]any)
+		if len(refused) != 1 || refused[0].(map[string]any)["index"] != 1.0 {
+			t.Fatalf("refused = %v, want index 1 only", refused)
+		}
+		wantStatus(t, call(t, "POST", te.base+"/v1/events", testKey, "["+ev("p1", 1, 5)+"]"), 403, "forbidden")
+		r = call(t, "POST", te.base+"/v1/events", eventsKey, ev("p2", 2, 5)+"\n\n"+ev("p3", 3, 6)+"\n")
+		wantStatus(t, r, 202, "")
+		if r.body["accepted"] != 2.0 {
+			t.Fatalf("accepted = %v, want 2", r.body["accepted"])
+		}
+		waitFor(t, "posted events applied", 30*time.Second, func() bool { return te.eng.IngestStats().Applied >= 2 })
+		if got := siteAvailable(t, te, "sku-p"); got != 6 {
+			t.Fatalf("available = %d, want 6 (the refused batch produced nothing)", got)
 		}
 	})
 }

@@ -17,6 +17,8 @@ type Options struct {
 	Backend Backend
 	Logger  *slog.Logger
 	Limits  Limits
+	// Events, if set, serves POST /v1/events.
+	Events EventProducer
 	// APIKeys are the accepted keys; with none every protected route
 	// answers 401.
 	APIKeys []APIKey
@@ -30,6 +32,7 @@ type Server struct {
 	log     *slog.Logger
 	limits  Limits
 	keys    *keyring
+	events  EventProducer
 	http    *fasthttp.Server
 }
 
@@ -48,7 +51,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys}
+	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.route, opts.Logger)
 	return s, nil
 }
@@ -120,6 +123,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		}
 	case strings.HasPrefix(path, "/v1/reservations/"):
 		s.routeHold(ctx, method, path)
+	case path == "/v1/events":
+		if s.allow(ctx, method, fasthttp.MethodPost, ScopeEvents) {
+			s.postEvents(ctx)
+		}
 	case path == "/v1/availability:batch":
 		if s.allow(ctx, method, fasthttp.MethodPost, ScopeRead) {
 			s.availabilityBatch(ctx)
