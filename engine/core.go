@@ -19,13 +19,18 @@ var (
 	errBusy        = journal.ErrQueueFull
 )
 
-// maxRecordBytesPerOp bounds the encoded records of one command: it is the
-// room the core asks the journal queue for before it changes the ledger,
-// so a command that was applied can always be enqueued.
-const maxRecordBytesPerOp = 256 << 10
+// commandRecordBytes is the journal queue room a hold command asks for
+// before it changes the ledger: more than a hold of MaxLinesPerHold lines
+// encodes to, so a command that was applied can be enqueued. (Should an
+// estimate ever fall short, the enqueue fails and the engine recovers from
+// the journal: nothing acknowledged is lost.)
+const commandRecordBytes = 16 << 10
 
 // maxExpirePerTick bounds the holds one expiry pass releases (one group).
 const maxExpirePerTick = 1024
+
+// expireRecordBytes bounds one expire record (a hold id and a time).
+const expireRecordBytes = 512
 
 // core serialises every change to the ledger. Under mu a command is
 // applied to the ledger and its records are enqueued to the journal, so
@@ -52,8 +57,9 @@ func (c *core) signalFailure() {
 	}
 }
 
-// writableLocked reports whether a command may change the ledger now.
-func (c *core) writableLocked(records int) error {
+// writableLocked reports whether a command that makes at most records
+// records of at most bytes in all may change the ledger now.
+func (c *core) writableLocked(records int, bytes int64) error {
 	if c.failed != nil {
 		return fmt.Errorf("%w: %v", errUnavailable, c.failed)
 	}
@@ -62,7 +68,7 @@ func (c *core) writableLocked(records int) error {
 		return fmt.Errorf("%w: %v", errUnavailable, err)
 	}
 	n, b := c.commit.Queued()
-	if n+records > c.limits.MaxQueuedRecords || b+int64(records)*maxRecordBytesPerOp > c.limits.MaxQueuedBytes {
+	if n+records > c.limits.MaxQueuedRecords || b+bytes > c.limits.MaxQueuedBytes {
 		return errBusy
 	}
 	return nil
@@ -145,9 +151,9 @@ func (c *core) Failed() error {
 }
 
 // update runs one ledger command under the lock and waits for its records.
-func (c *core) update(ctx context.Context, records int, apply func(l *reservation.Ledger, fx *reservation.Effects) error) error {
+func (c *core) update(ctx context.Context, records int, bytes int64, apply func(l *reservation.Ledger, fx *reservation.Effects) error) error {
 	c.mu.Lock()
-	if err := c.writableLocked(records); err != nil {
+	if err := c.writableLocked(records, bytes); err != nil {
 		c.mu.Unlock()
 		return err
 	}
@@ -176,7 +182,7 @@ func (c *core) update(ctx context.Context, records int, apply func(l *reservatio
 func (c *core) Reserve(ctx context.Context, req reservation.ReserveRequest, now time.Time) (reservation.Hold, reservation.ReserveResult, error) {
 	var res reservation.ReserveResult
 	var h reservation.Hold
-	err := c.update(ctx, 1, func(l *reservation.Ledger, fx *reservation.Effects) error {
+	err := c.update(ctx, 1, commandRecordBytes, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		var err error
 		res, err = l.Reserve(req, now, fx)
 		if err == nil {
@@ -210,7 +216,7 @@ func (c *core) Handoff(ctx context.Context, id string, now time.Time) (reservati
 
 func (c *core) holdCommand(ctx context.Context, id string, cmd func(*reservation.Ledger, *reservation.Effects) error) (reservation.Hold, error) {
 	var h reservation.Hold
-	err := c.update(ctx, 1, func(l *reservation.Ledger, fx *reservation.Effects) error {
+	err := c.update(ctx, 1, commandRecordBytes, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		if err := cmd(l, fx); err != nil {
 			return err
 		}
@@ -225,7 +231,7 @@ func (c *core) holdCommand(ctx context.Context, id string, cmd func(*reservation
 // are durable.
 func (c *core) Expire(ctx context.Context, now time.Time) (int, error) {
 	var n int
-	err := c.update(ctx, maxExpirePerTick, func(l *reservation.Ledger, fx *reservation.Effects) error {
+	err := c.update(ctx, maxExpirePerTick, maxExpirePerTick*expireRecordBytes, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		n = l.Expire(now, maxExpirePerTick, fx)
 		return nil
 	})
@@ -252,6 +258,10 @@ func (c *core) Barrier(ctx context.Context) error {
 	return t.Wait(ctx)
 }
 
+// eventRecordOverhead is the fixed part of an event record (kind, seq,
+// source topic, partition and offset).
+const eventRecordOverhead = 512
+
 // SourcedEvent is a decoded 1C event with the Kafka position it came from.
 type SourcedEvent struct {
 	Event  reservation.Event
@@ -269,9 +279,13 @@ type EventResult struct {
 // and waits until it is durable. An event with Skip set only advances its
 // offset (it went to the DLQ). Events whose offset was applied before
 // change nothing, so redelivery after a crash takes effect once.
-func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, results []EventResult) ([]EventResult, error) {
+//
+// rawBytes is the size of the events as received; an event's record is
+// not larger than twice its JSON plus a fixed part.
+func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, error) {
 	results = results[:0]
-	err := c.update(ctx, len(events), func(l *reservation.Ledger, fx *reservation.Effects) error {
+	est := 2*rawBytes + int64(len(events))*eventRecordOverhead
+	err := c.update(ctx, len(events), est, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		for i := range events {
 			if events[i].Skip {
 				err := l.SkipEvent(events[i].Source, fx)

@@ -395,5 +395,9 @@ func (e *Engine) Availability(sku, channel string) (httpapi.Availability, error)
 
 // ApplyEvents applies decoded 1C events in order, durably; see core.ApplyEvents.
 func (e *Engine) ApplyEvents(ctx context.Context, events []SourcedEvent) ([]EventResult, error) {
-	return e.core.ApplyEvents(ctx, events, nil)
+	var size int64
+	for i := range events {
+		size += int64(len(events[i].Event.SKU)+len(events[i].Event.ID)+len(events[i].Event.Name)) + 256
+	}
+	return e.core.ApplyEvents(ctx, events, size, nil)
 }

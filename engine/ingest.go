@@ -12,6 +12,7 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 
 	"stockd/adapters/kafka"
+	"stockd/engine/journal"
 	"stockd/reservation"
 )
 
@@ -23,6 +24,11 @@ const (
 	ingestQueue = 4096
 	// MaxSeqSources bounds the 1C sources whose seq is tracked for gaps.
 	MaxSeqSources = 1024
+	// MaxIngestBatchBytes bounds the message bytes of one batch.
+	MaxIngestBatchBytes = 1 << 20
+	// ingestBackoff is the wait before retrying a batch the journal queue
+	// had no room for.
+	ingestBackoff = 20 * time.Millisecond
 	// seqGapCheckInterval is how often missing seqs are checked for age.
 	seqGapCheckInterval = 100 * time.Millisecond
 	// DLQReasonHeader carries why a message went to the DLQ.
@@ -120,11 +126,18 @@ func (in *ingest) run(ctx context.Context) error {
 	}
 }
 
+// drain adds queued messages to batch up to MaxIngestBatch messages or
+// MaxIngestBatchBytes, without waiting.
 func drain(msgs <-chan kafkago.Message, batch []kafkago.Message) []kafkago.Message {
-	for len(batch) < cap(batch) {
+	var size int
+	for _, m := range batch {
+		size += len(m.Value)
+	}
+	for len(batch) < cap(batch) && size < MaxIngestBatchBytes {
 		select {
 		case m := <-msgs:
 			batch = append(batch, m)
+			size += len(m.Value)
 		default:
 			return batch
 		}
@@ -177,7 +190,11 @@ func (in *ingest) applyBatch(ctx context.Context, batch []kafkago.Message, event
 		}
 		in.dlqCount.Add(uint64(len(bad)))
 	}
-	results, err := in.core.ApplyEvents(ctx, events, nil)
+	var rawBytes int64
+	for _, m := range batch {
+		rawBytes += int64(len(m.Value))
+	}
+	results, err := in.applyWithBackpressure(ctx, events, rawBytes)
 	if err != nil {
 		return err
 	}
@@ -186,6 +203,22 @@ func (in *ingest) applyBatch(ctx context.Context, batch []kafkago.Message, event
 		in.log.Warn("commit consumer group offsets (lag display only)", "err", err)
 	}
 	return nil
+}
+
+// applyWithBackpressure waits while the journal queue is full (nothing
+// was applied then) instead of dropping the batch.
+func (in *ingest) applyWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, error) {
+	for {
+		results, err := in.core.ApplyEvents(ctx, events, rawBytes, nil)
+		if !errors.Is(err, journal.ErrQueueFull) {
+			return results, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(ingestBackoff):
+		}
+	}
 }
 
 func dlqMessage(m kafkago.Message, reason error) kafkago.Message {

@@ -13,9 +13,12 @@ import (
 	"strings"
 	"time"
 
+	kafkago "github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"stockd/adapters/httpapi"
+	"stockd/adapters/kafka"
+	"stockd/adapters/onec/onecsim"
 	"stockd/engine"
 )
 
@@ -29,6 +32,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	dir := fs.String("dir", "", "data directory (default: a new temporary directory, removed at exit)")
 	duration := fs.Duration("duration", 0, "stop by itself after this long (0: run until Ctrl-C)")
 	verbose := fs.Bool("v", false, "log at debug level")
+	skus := fs.Int("skus", 3000, "SKUs in the simulated 1C catalog")
+	rate := fs.Int("rate", 200, "simulated 1C changes per second after the initial snapshot")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,8 +77,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey)
+	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey, *skus, *rate)
+	simDone := make(chan error, 1)
+	simCtx, stopSim := context.WithCancel(ctx)
+	go func() { simDone <- runOneCSim(simCtx, cfg.Kafka, *skus, *rate, log) }()
 	err = eng.Run(ctx)
+	stopSim()
+	if simErr := <-simDone; simErr != nil {
+		log.Warn("simulated 1C stopped", "err", simErr)
+	}
 	fmt.Fprintln(stdout, "stockd demo stopped")
 	return err
 }
@@ -98,7 +110,46 @@ func newDemoKey() (string, error) {
 	return "demo-" + hex.EncodeToString(b[:]), nil
 }
 
-func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string) {
+// runOneCSim plays a 1C base: a full snapshot, then rate changes a second.
+func runOneCSim(ctx context.Context, kc engine.KafkaConfig, skus, rate int, log *slog.Logger) error {
+	w, err := kafka.NewWriter(kafka.DefaultWriterConfig(kc.Brokers, kc.EventsTopic))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	sim := onecsim.New(onecsim.Config{SKUs: skus, Warehouses: []string{"wh-msk", "wh-spb"}, Seed: uint64(time.Now().UnixNano())})
+	send := func(msgs []onecsim.Message) error {
+		km := make([]kafkago.Message, len(msgs))
+		for i, m := range msgs {
+			km[i] = kafkago.Message{Key: []byte(m.Key), Value: m.Value}
+		}
+		return w.WriteMessages(ctx, km...)
+	}
+	snap := sim.Snapshot(time.Now())
+	for start := 0; start < len(snap); start += 1000 {
+		if err := send(snap[start:min(start+1000, len(snap))]); err != nil {
+			return err
+		}
+	}
+	log.Info("simulated 1C sent its stock and price snapshot", "events", len(snap))
+	if rate <= 0 {
+		return nil
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := send(sim.Next(time.Now(), max(rate/10, 1))); err != nil && ctx.Err() == nil {
+			return err
+		}
+	}
+}
+
+func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string, skus, rate int) {
 	base := "http://" + httpAddr
 	fmt.Fprintf(w, `stockd demo (started %s)
   HTTP API        %s
@@ -108,11 +159,12 @@ func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string
     availability  curl -s -H 'Authorization: Bearer %s' %s/v1/availability/demo-sku-1
   API key         %s (admin scope, this run only)
   channels        %s
+  simulated 1C    %d SKUs (demo-sku-1 … demo-sku-%d) in wh-msk and wh-spb, %d changes/s
   Kafka broker    %v (embedded, topics %s, %s, %s)
   journal         %s (file, fsync on)
 Press Ctrl-C to stop.
 `, time.Now().Format(time.RFC3339), base, base, base, key, base, key, base, key,
-		channelNames(cfg.Channels), cfg.Kafka.Brokers,
+		channelNames(cfg.Channels), skus, skus, rate, cfg.Kafka.Brokers,
 		cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic, cfg.Journal.Dir)
 }
 
