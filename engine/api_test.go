@@ -33,7 +33,7 @@ type testEngine struct {
 func testConfig(dir string) Config {
 	cfg := DefaultConfig()
 	cfg.HTTP.Listen = "127.0.0.1:0"
-	cfg.Journal = JournalConfig{Kind: JournalFile, Dir: dir}
+	cfg.Journal.Kind, cfg.Journal.Dir = JournalFile, dir
 	cfg.Channels = DemoChannels()
 	cfg.HTTP.APIKeys = []httpapi.APIKey{
 		{Name: "checkout", SHA256: httpapi.HashToken(testKey), Scopes: []httpapi.Scope{httpapi.ScopeReserve, httpapi.ScopeRead}},

@@ -50,6 +50,11 @@ type JournalConfig struct {
 	Kind        JournalKind `yaml:"kind"`
 	Dir         string      `yaml:"dir"`          // file journal directory
 	DatabaseURL string      `yaml:"database_url"` // postgres journal
+	// SnapshotEveryRecords is how many durable records since the last
+	// snapshot make the next one; SnapshotInterval is how often that is
+	// checked. Recovery replays at most about that many records.
+	SnapshotEveryRecords uint64        `yaml:"snapshot_every_records"`
+	SnapshotInterval     time.Duration `yaml:"snapshot_interval"`
 }
 
 // KafkaConfig names the brokers and topics of the 1C stream.
@@ -68,8 +73,9 @@ type KafkaConfig struct {
 // DefaultConfig returns the configuration every field of a file starts from.
 func DefaultConfig() Config {
 	return Config{
-		HTTP:    HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
-		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal"},
+		HTTP: HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
+		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal",
+			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second},
 		Kafka: KafkaConfig{
 			EventsTopic:   "onec.events",
 			DLQTopic:      "onec.events.dlq",
@@ -115,6 +121,9 @@ func (c Config) Validate() error {
 		}
 	default:
 		return fmt.Errorf("engine: config: journal.kind %q is not file or postgres", c.Journal.Kind)
+	}
+	if c.Journal.SnapshotEveryRecords == 0 || c.Journal.SnapshotInterval <= 0 {
+		return errors.New("engine: config: journal.snapshot_every_records and snapshot_interval must be positive")
 	}
 	if len(c.Channels) == 0 {
 		return errors.New("engine: config: no channels: name at least the website (kind: site) with its warehouses")

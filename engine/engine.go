@@ -154,6 +154,11 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer e.wg.Done()
 		e.superviseJournal(loopCtx)
 	}()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.snapshotLoop(loopCtx)
+	}()
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		e.wg.Add(1)
 		go func() {

@@ -65,7 +65,7 @@ func recoverLedger(ctx context.Context, b journal.Backend, lcfg reservation.Conf
 
 // loadSnapshot returns the ledger to replay onto and the first LSN to replay.
 func loadSnapshot(ctx context.Context, b journal.Backend, lcfg reservation.Config) (*reservation.Ledger, uint64, error) {
-	_, _, err := b.LoadSnapshot(ctx)
+	lsn, data, err := b.LoadSnapshot(ctx)
 	switch {
 	case errors.Is(err, journal.ErrNoSnapshot):
 		l, err := reservation.New(lcfg)
@@ -73,5 +73,12 @@ func loadSnapshot(ctx context.Context, b journal.Backend, lcfg reservation.Confi
 	case err != nil:
 		return nil, 0, fmt.Errorf("engine: load snapshot: %w", err)
 	}
-	return nil, 0, errors.New("engine: snapshots are not readable by this build")
+	l, err := reservation.Restore(lcfg, data)
+	if err != nil {
+		return nil, 0, fmt.Errorf("engine: snapshot at record %d: %w", lsn, err)
+	}
+	if l.Seq() != lsn {
+		return nil, 0, fmt.Errorf("engine: snapshot stored at record %d holds state at %d", lsn, l.Seq())
+	}
+	return l, lsn + 1, nil
 }

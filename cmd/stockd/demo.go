@@ -57,7 +57,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg.HTTP.APIKeys = []httpapi.APIKey{{Name: "demo", SHA256: httpapi.HashToken(demoKey),
 		Scopes: []httpapi.Scope{httpapi.ScopeAdmin}}}
-	cfg.Journal = engine.JournalConfig{Kind: engine.JournalFile, Dir: filepath.Join(dataDir, "journal")}
+	cfg.Journal.Kind, cfg.Journal.Dir = engine.JournalFile, filepath.Join(dataDir, "journal")
 	broker, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(demoPartitions, cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic),
