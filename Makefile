@@ -1,0 +1,42 @@
+# stockd — build and test.
+#
+#   make test           start PostgreSQL and Kafka (scripts/services.sh up), then go vet and go test -race
+#   make build          go build ./...
+#   make services-up    start the test services and print their export lines
+#   make services-down  stop them (caches in .cache/ stay)
+#
+# GOFLAGS from the environment reaches every go command, e.g. GOFLAGS=-count=1 make test.
+
+SHELL := /bin/bash
+GO ?= go
+# Flags for go test that do not depend on where it runs.
+TEST_FLAGS ?= -race -timeout 12m
+PACKAGES ?= ./...
+
+.PHONY: test vet build services-up services-down services-status
+
+test:
+	@set -euo pipefail; \
+	exports="$$(bash scripts/services.sh up)"; \
+	eval "$$exports"; \
+	echo "make test: STOCKD_TEST_DATABASE_URL=$$STOCKD_TEST_DATABASE_URL"; \
+	echo "make test: STOCKD_TEST_KAFKA_BROKERS=$$STOCKD_TEST_KAFKA_BROKERS"; \
+	echo "make test: $(GO) vet $(PACKAGES)"; \
+	$(GO) vet $(PACKAGES); \
+	echo "make test: $(GO) test $(TEST_FLAGS) $(PACKAGES)"; \
+	$(GO) test $(TEST_FLAGS) $(PACKAGES)
+
+vet:
+	$(GO) vet $(PACKAGES)
+
+build:
+	$(GO) build ./...
+
+services-up:
+	@bash scripts/services.sh up
+
+services-down:
+	@bash scripts/services.sh down
+
+services-status:
+	@bash scripts/services.sh status
