@@ -50,6 +50,7 @@ type JournalConfig struct {
 	Kind        JournalKind `yaml:"kind"`
 	Dir         string      `yaml:"dir"`          // file journal directory
 	DatabaseURL string      `yaml:"database_url"` // postgres journal
+	MaxConns    int32       `yaml:"max_conns"`    // postgres pool size; 0: the default
 	// SnapshotEveryRecords is how many durable records since the last
 	// snapshot make the next one; SnapshotInterval is how often that is
 	// checked. Recovery replays at most about that many records.
@@ -68,6 +69,12 @@ type KafkaConfig struct {
 	// of one source arrive out of order across partitions) before it is
 	// reported as a gap.
 	SeqGapTimeout time.Duration `yaml:"seq_gap_timeout"`
+	// SessionTimeout is how long the group coordinator waits for a silent
+	// member; RebalanceTimeout how long a rebalance waits for members to
+	// rejoin. After a crash the dead member holds its partitions back for
+	// about the rebalance timeout, so it is short.
+	SessionTimeout   time.Duration `yaml:"session_timeout"`
+	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
 }
 
 // DefaultConfig returns the configuration every field of a file starts from.
@@ -77,11 +84,13 @@ func DefaultConfig() Config {
 		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal",
 			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second},
 		Kafka: KafkaConfig{
-			EventsTopic:   "onec.events",
-			DLQTopic:      "onec.events.dlq",
-			OrdersTopic:   "orders.out",
-			GroupID:       "stockd",
-			SeqGapTimeout: 30 * time.Second,
+			EventsTopic:      "onec.events",
+			DLQTopic:         "onec.events.dlq",
+			OrdersTopic:      "orders.out",
+			GroupID:          "stockd",
+			SeqGapTimeout:    30 * time.Second,
+			SessionTimeout:   10 * time.Second,
+			RebalanceTimeout: 5 * time.Second,
 		},
 		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
 		StartupTimeout:  60 * time.Second,
@@ -130,6 +139,9 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.ledgerConfig(); err != nil {
 		return err
+	}
+	if c.Kafka.SessionTimeout <= 3*time.Second || c.Kafka.RebalanceTimeout <= 0 {
+		return errors.New("engine: config: kafka.session_timeout must be over 3s and rebalance_timeout positive")
 	}
 	if c.Kafka.SeqGapTimeout <= 0 {
 		return errors.New("engine: config: kafka.seq_gap_timeout must be positive")

@@ -7,8 +7,12 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"stockd/engine/journal"
+
+	"stockd/adapters/postgres"
 	"stockd/engine/journal/filejournal"
+	"stockd/engine/journal/pgjournal"
 	"stockd/reservation"
 )
 
@@ -21,9 +25,47 @@ func openBackend(ctx context.Context, cfg JournalConfig) (journal.Backend, error
 			return nil, fmt.Errorf("engine: open the file journal in %s: %w", cfg.Dir, err)
 		}
 		return j, nil
+	case JournalPostgres:
+		return openPostgresJournal(ctx, cfg)
 	default:
 		return nil, fmt.Errorf("engine: journal kind %q is not available in this build", cfg.Kind)
 	}
+}
+
+// pgBackend is the PostgreSQL journal with the pool it owns.
+type pgBackend struct {
+	*pgjournal.Journal
+	pool *pgxpool.Pool
+}
+
+func (b *pgBackend) Close() error {
+	err := b.Journal.Close()
+	b.pool.Close()
+	return err
+}
+
+// openPostgresJournal opens a pool, applies the schema migrations and
+// opens the journal on it.
+func openPostgresJournal(ctx context.Context, cfg JournalConfig) (journal.Backend, error) {
+	pcfg := postgres.DefaultConfig(cfg.DatabaseURL)
+	if cfg.MaxConns > 0 {
+		pcfg.MaxConns = cfg.MaxConns
+		pcfg.MinConns = min(pcfg.MinConns, cfg.MaxConns)
+	}
+	pool, err := postgres.NewPool(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("engine: connect to the journal database: %w", err)
+	}
+	if err := postgres.Migrate(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("engine: migrate the journal database: %w", err)
+	}
+	j, err := pgjournal.Open(ctx, pool, pgjournal.DefaultOptions())
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("engine: open the PostgreSQL journal: %w", err)
+	}
+	return &pgBackend{Journal: j, pool: pool}, nil
 }
 
 // recoverLedger rebuilds the ledger from the latest snapshot and the

@@ -13,7 +13,8 @@ import (
 // must be set; DefaultCommitterConfig gives the production values.
 type CommitterConfig struct {
 	// MaxQueuedRecords bounds records enqueued and not yet durable
-	// (waiting or being written). Beyond it Enqueue returns ErrQueueFull.
+	// (waiting or being written), and the tickets waiting (barriers
+	// included). Beyond it Enqueue returns ErrQueueFull.
 	MaxQueuedRecords int
 	// MaxQueuedBytes bounds the payload bytes of those records.
 	MaxQueuedBytes int64
@@ -22,6 +23,10 @@ type CommitterConfig struct {
 	MaxGroupRecords int
 	// MaxGroupBytes bounds the payload bytes written by one WriteBatch.
 	MaxGroupBytes int64
+	// MaxWriteDuration bounds one WriteBatch through its context. A write
+	// that runs out of time fails like any other (a database statement is
+	// cancelled; an fdatasync cannot be interrupted and is waited for).
+	MaxWriteDuration time.Duration
 	// OnGroup, if not nil, is called by the flusher goroutine after every
 	// write (for metrics: flush size and latency). It must not block.
 	OnGroup func(GroupStats)
@@ -34,12 +39,14 @@ func DefaultCommitterConfig() CommitterConfig {
 		MaxQueuedBytes:   64 << 20,
 		MaxGroupRecords:  4096,
 		MaxGroupBytes:    4 << 20,
+		MaxWriteDuration: 10 * time.Second,
 	}
 }
 
 func (cfg CommitterConfig) validate() error {
 	switch {
-	case cfg.MaxQueuedRecords <= 0, cfg.MaxQueuedBytes <= 0, cfg.MaxGroupRecords <= 0, cfg.MaxGroupBytes <= 0:
+	case cfg.MaxQueuedRecords <= 0, cfg.MaxQueuedBytes <= 0, cfg.MaxGroupRecords <= 0, cfg.MaxGroupBytes <= 0,
+		cfg.MaxWriteDuration <= 0:
 		return fmt.Errorf("journal: committer limits must be positive: %+v", cfg)
 	case cfg.MaxGroupRecords > cfg.MaxQueuedRecords, cfg.MaxGroupBytes > cfg.MaxQueuedBytes:
 		return fmt.Errorf("journal: group limits exceed queue limits: %+v", cfg)
@@ -66,7 +73,8 @@ type Ticket struct {
 	done        chan struct{}
 	err         error // written before done is closed
 
-	recs  [][]byte // owned until written; nil afterwards
+	recs  [][]byte  // owned until written; nil afterwards
+	one   [1][]byte // backing array of recs for a single record
 	bytes int64
 }
 
@@ -193,7 +201,8 @@ func (c *Committer) Enqueue(recs ...[]byte) (*Ticket, error) {
 		c.mu.Unlock()
 		return t, nil
 	}
-	if c.queuedRecords+len(recs) > c.cfg.MaxQueuedRecords || c.queuedBytes+bytes > c.cfg.MaxQueuedBytes {
+	if c.queuedRecords+len(recs) > c.cfg.MaxQueuedRecords || c.queuedBytes+bytes > c.cfg.MaxQueuedBytes ||
+		len(c.queue) >= c.cfg.MaxQueuedRecords {
 		c.mu.Unlock()
 		return nil, ErrQueueFull
 	}
@@ -201,8 +210,15 @@ func (c *Committer) Enqueue(recs ...[]byte) (*Ticket, error) {
 		first: c.nextLSN,
 		last:  c.nextLSN + uint64(len(recs)) - 1,
 		done:  make(chan struct{}),
-		recs:  recs,
 		bytes: bytes,
+	}
+	// Copy the slice header so the variadic argument does not escape
+	// (one allocation less per call for the common single record).
+	if len(recs) == 1 {
+		t.one[0] = recs[0]
+		t.recs = t.one[:]
+	} else {
+		t.recs = append([][]byte(nil), recs...)
 	}
 	c.nextLSN += uint64(len(recs))
 	c.queuedRecords += len(recs)
@@ -365,20 +381,18 @@ func (c *Committer) writeGroup(group []*Ticket, recs [][]byte) bool {
 	for _, t := range group {
 		bytes += t.bytes
 	}
-	var start time.Time
-	if c.cfg.OnGroup != nil {
-		start = time.Now()
-	}
+	start := time.Now()
 	var err error
 	if len(recs) > 0 {
-		err = c.backend.WriteBatch(c.ctx, first, recs)
+		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.MaxWriteDuration)
+		err = c.backend.WriteBatch(ctx, first, recs)
+		cancel()
 	}
-	if c.cfg.OnGroup != nil {
-		c.cfg.OnGroup(GroupStats{FirstLSN: first, Records: len(recs), Bytes: bytes, Tickets: len(group),
-			Duration: time.Since(start), Err: err})
-	}
+	stats := GroupStats{FirstLSN: first, Records: len(recs), Bytes: bytes, Tickets: len(group),
+		Duration: time.Since(start), Err: err}
 	if err != nil {
 		c.fail(group, first, first+uint64(len(recs))-1, err)
+		c.report(stats)
 		return false
 	}
 	if len(recs) > 0 {
@@ -389,7 +403,7 @@ func (c *Committer) writeGroup(group []*Ticket, recs [][]byte) bool {
 		c.durable.Store(last)
 	}
 	for _, t := range group {
-		t.recs = nil
+		t.recs, t.one[0] = nil, nil
 		close(t.done)
 	}
 	c.mu.Lock()
@@ -397,7 +411,14 @@ func (c *Committer) writeGroup(group []*Ticket, recs [][]byte) bool {
 	c.queuedBytes -= bytes
 	c.inflight = false
 	c.mu.Unlock()
+	c.report(stats)
 	return true
+}
+
+func (c *Committer) report(stats GroupStats) {
+	if c.cfg.OnGroup != nil {
+		c.cfg.OnGroup(stats)
+	}
 }
 
 // fail puts the committer into the failed state and fails the group and
@@ -414,11 +435,11 @@ func (c *Committer) fail(group []*Ticket, first, last uint64, cause error) {
 	c.inflight = false
 	c.mu.Unlock()
 	for _, t := range group {
-		t.recs, t.err = nil, err
+		t.recs, t.one[0], t.err = nil, nil, err
 		close(t.done)
 	}
 	for _, t := range rest {
-		t.recs, t.err = nil, err
+		t.recs, t.one[0], t.err = nil, nil, err
 		close(t.done)
 	}
 }

@@ -15,9 +15,10 @@ func TestCommitterConfigValidation(t *testing.T) {
 	m := journal.NewMemBackend(journal.DefaultMemOptions())
 	bad := []journal.CommitterConfig{
 		{},
-		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 11, MaxGroupBytes: 10},
-		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 11},
-		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 0, MaxGroupBytes: 10},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 11, MaxGroupBytes: 10, MaxWriteDuration: time.Second},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 11, MaxWriteDuration: time.Second},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 10},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 0, MaxGroupBytes: 10, MaxWriteDuration: time.Second},
 	}
 	for _, cfg := range bad {
 		if _, err := journal.NewCommitter(m, cfg); err == nil {
@@ -114,7 +115,6 @@ func TestCommitterSyncFailureFailsLaterTickets(t *testing.T) {
 
 func TestTicketWaitContext(t *testing.T) {
 	m := journal.NewMemBackend(journal.DefaultMemOptions())
-	m.FailNextWrites(0)
 	c := journaltest.MustCommitter(t, m, journaltest.TestConfig())
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -134,5 +134,55 @@ func TestTicketWaitContext(t *testing.T) {
 	}
 	if err := tk.Wait(context.Background()); err != nil {
 		t.Fatalf("Wait: %v", err)
+	}
+}
+
+// TestCommitterWriteTimeout checks MaxWriteDuration: a write that outlives
+// it fails the committer instead of hanging it.
+func TestCommitterWriteTimeout(t *testing.T) {
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = time.Hour
+	m := journal.NewMemBackend(opts)
+	cfg := journaltest.TestConfig()
+	cfg.MaxWriteDuration = time.Millisecond
+	c := journaltest.MustCommitter(t, m, cfg)
+	err := c.Commit(context.Background(), []byte("x"))
+	if !errors.Is(err, journal.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Commit with a hanging write: err = %v, want ErrUnavailable wrapping DeadlineExceeded", err)
+	}
+}
+
+// TestCommitterBarriersAreBounded checks that barriers, which carry no
+// records, still count against MaxQueuedRecords while the queue is stuck.
+func TestCommitterBarriersAreBounded(t *testing.T) {
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = time.Hour
+	m := journal.NewMemBackend(opts)
+	cfg := journaltest.TestConfig()
+	cfg.MaxQueuedRecords, cfg.MaxGroupRecords = 4, 4
+	c, err := journal.NewCommitter(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = c.Close(ctx)
+	}()
+	if _, err := c.Enqueue([]byte("stuck")); err != nil {
+		t.Fatal(err)
+	}
+	queued := 0
+	for range 10 {
+		if _, err := c.Enqueue(); err != nil {
+			if !errors.Is(err, journal.ErrQueueFull) {
+				t.Fatalf("barrier: err = %v, want ErrQueueFull", err)
+			}
+			break
+		}
+		queued++
+	}
+	if queued > cfg.MaxQueuedRecords {
+		t.Fatalf("queued %d barriers behind a stuck write, want at most %d", queued, cfg.MaxQueuedRecords)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"stockd/engine/journal"
 )
@@ -381,6 +382,7 @@ func TestConfig() journal.CommitterConfig {
 		MaxQueuedBytes:   8 << 20,
 		MaxGroupRecords:  64,
 		MaxGroupBytes:    1 << 20,
+		MaxWriteDuration: time.Minute,
 	}
 }
 

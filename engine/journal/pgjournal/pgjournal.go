@@ -62,12 +62,13 @@ type Journal struct {
 	opts Options
 	lock *pgxpool.Conn // holds the advisory lock until Close
 
-	// useCopy selects COPY instead of INSERT … unnest for WriteBatch; kept
-	// for the benchmark that compares them.
-	useCopy bool
+	// useUnnest selects INSERT … SELECT FROM unnest instead of COPY; kept
+	// for the benchmark that compares them (COPY won: see WriteBatch).
+	useUnnest bool
 
 	writeMu sync.Mutex
 	lsnBuf  []int64
+	recBuf  [][]byte // recs with nil replaced by empty (nil would be NULL)
 
 	mu      sync.Mutex
 	lastLSN uint64
@@ -137,7 +138,10 @@ func (j *Journal) unlock() {
 	}
 }
 
-// WriteBatch implements journal.Backend with one statement.
+// WriteBatch implements journal.Backend with one COPY: one statement, one
+// transaction, one commit. COPY was measured against a single
+// INSERT … SELECT FROM unnest($1::bigint[], $2::bytea[]) (BenchmarkWriteMethod):
+// equal for one record, 1.5 to 3 times faster for groups of 256.
 func (j *Journal) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]byte) error {
 	j.writeMu.Lock()
 	defer j.writeMu.Unlock()
@@ -185,25 +189,31 @@ func (j *Journal) writable(firstLSN uint64) error {
 }
 
 func (j *Journal) insert(ctx context.Context, firstLSN uint64, recs [][]byte) error {
-	j.lsnBuf = j.lsnBuf[:0]
-	for i := range recs {
+	j.lsnBuf, j.recBuf = j.lsnBuf[:0], j.recBuf[:0]
+	for i, rec := range recs {
 		j.lsnBuf = append(j.lsnBuf, int64(firstLSN)+int64(i))
-	}
-	var n int64
-	if j.useCopy {
-		var err error
-		n, err = j.pool.CopyFrom(ctx, pgx.Identifier{"journal"}, []string{"lsn", "rec"},
-			pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) { return []any{j.lsnBuf[i], recs[i]}, nil }))
-		if err != nil {
-			return err
+		if rec == nil {
+			rec = []byte{}
 		}
-	} else {
+		j.recBuf = append(j.recBuf, rec)
+	}
+	defer clear(j.recBuf)
+	recs = j.recBuf
+	var n int64
+	if j.useUnnest {
 		tag, err := j.pool.Exec(ctx,
 			"INSERT INTO journal (lsn, rec) SELECT * FROM unnest($1::bigint[], $2::bytea[])", j.lsnBuf, recs)
 		if err != nil {
 			return err
 		}
 		n = tag.RowsAffected()
+	} else {
+		var err error
+		n, err = j.pool.CopyFrom(ctx, pgx.Identifier{"journal"}, []string{"lsn", "rec"},
+			pgx.CopyFromSlice(len(recs), func(i int) ([]any, error) { return []any{j.lsnBuf[i], recs[i]}, nil }))
+		if err != nil {
+			return err
+		}
 	}
 	if n != int64(len(recs)) {
 		return fmt.Errorf("inserted %d rows, want %d", n, len(recs))
