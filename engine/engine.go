@@ -292,6 +292,18 @@ func (e *Engine) IngestStats() IngestStats { return e.ingest.stats() }
 // SeqGaps returns the most recent gaps found in 1C sources' seq.
 func (e *Engine) SeqGaps() []SeqGap { return e.ingest.recentGaps() }
 
+// IngestStatus implements httpapi.IngestReporter.
+func (e *Engine) IngestStatus() httpapi.IngestStatus {
+	st := e.IngestStats()
+	out := httpapi.IngestStatus{Applied: st.Applied, Stale: st.Stale, Duplicate: st.Duplicate, Noop: st.Noop,
+		Rejected: st.Rejected, AlreadyApplied: st.AlreadyApplied, DLQ: st.DLQ, SeqGaps: st.SeqGaps,
+		Fractional: st.Fractional, RecentGaps: []httpapi.GapStatus{}}
+	for _, g := range e.SeqGaps() {
+		out.RecentGaps = append(out.RecentGaps, httpapi.GapStatus{Source: g.Source, After: g.After, Missing: g.Missing, DetectedAt: g.DetectedAt})
+	}
+	return out
+}
+
 // recoverJournal swaps in a ledger rebuilt from the reopened journal.
 func (e *Engine) recoverJournal(ctx context.Context) error {
 	c := e.core

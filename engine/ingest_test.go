@@ -119,6 +119,12 @@ func TestIngestAppliesEventsAndSendsBadOnesToDLQ(t *testing.T) {
 		if st.DLQ != 1 || st.Duplicate != 1 || st.SeqGaps != 1 {
 			t.Fatalf("stats = %+v, want 1 DLQ, 1 duplicate, 1 seq gap", st)
 		}
+		r := call(t, "GET", te.base+"/v1/ingest", testReadKey, "")
+		wantStatus(t, r, 200, "")
+		gaps := r.body["recent_gaps"].([]any)
+		if r.body["seq_gaps"] != 1.0 || len(gaps) != 1 || gaps[0].(map[string]any)["after"] != 3.0 {
+			t.Fatalf("GET /v1/ingest = %v, want one gap after seq 3", r.body)
+		}
 		m := readOne(t, brokers, topics.DLQTopic)
 		var reason string
 		for _, h := range m.Headers {

@@ -66,6 +66,9 @@ func decodeStrict(body []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
+			if typeErr.Field == "" {
+				return &fieldError{Field: "body", Reason: "must be a JSON object"}
+			}
 			return &fieldError{Field: typeErr.Field, Reason: "wrong type: want " + typeErr.Type.String()}
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {

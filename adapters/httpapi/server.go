@@ -127,6 +127,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		if s.allow(ctx, method, fasthttp.MethodPost, ScopeEvents) {
 			s.postEvents(ctx)
 		}
+	case path == "/v1/ingest":
+		if s.allow(ctx, method, fasthttp.MethodGet, ScopeRead) {
+			s.ingestStatus(ctx)
+		}
 	case path == "/v1/availability:batch":
 		if s.allow(ctx, method, fasthttp.MethodPost, ScopeRead) {
 			s.availabilityBatch(ctx)

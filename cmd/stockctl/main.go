@@ -4,6 +4,7 @@
 //	stockctl [-url http://127.0.0.1:8080] health
 //	stockctl sku SKU [-channel NAME]
 //	stockctl hold ID
+//	stockctl ingest
 package main
 
 import (
@@ -25,6 +26,7 @@ commands:
   health         is the server up and ready
   sku SKU        a SKU across warehouses and channels
   hold ID        one hold: state, lines, allocations, expiry
+  ingest         1C ingest counters and recent seq gaps
   version        print the version
 
 The URL defaults to $STOCKD_URL or http://127.0.0.1:8080; the API key to $STOCKD_API_KEY.
@@ -71,6 +73,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	switch cmd {
 	case "health":
 		return c.health(ctx, stdout)
+	case "sku":
+		sub := flag.NewFlagSet("sku", flag.ContinueOnError)
+		sub.SetOutput(stderr)
+		channel := sub.String("channel", "", "show only this channel")
+		if err := sub.Parse(rest); err != nil {
+			return err
+		}
+		if sub.NArg() != 1 {
+			return fmt.Errorf("usage: stockctl sku [-channel NAME] SKU")
+		}
+		return c.showSKU(ctx, stdout, sub.Arg(0), *channel)
+	case "hold":
+		if len(rest) != 1 {
+			return fmt.Errorf("usage: stockctl hold ID")
+		}
+		return c.showHold(ctx, stdout, rest[0])
+	case "ingest":
+		return c.showIngest(ctx, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "stockctl", version)
 		return nil

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"stockd/bench/loadgen"
+)
+
+// The phases a run may measure, in the order they run.
+const (
+	targetStockd  = "stockd"
+	targetNoop    = "noop"
+	targetRowLock = "rowlock"
+)
+
+// options are the command's flags.
+type options struct {
+	duration    time.Duration
+	warmup      time.Duration
+	connections int
+	skus        int
+	zipfS       float64
+	lines       int
+	seed        uint64
+	maxOps      int64
+	maxInFlight int
+	databaseURL string
+	journalDir  string
+	targets     []string
+	quick       bool
+	args        []string // as given, for the report's command line
+}
+
+// Run-wide settings that are not flags.
+const (
+	quickDuration  = 2 * time.Second
+	quickWarmup    = 500 * time.Millisecond
+	requestTimeout = 5 * time.Second
+	dialTimeout    = 2 * time.Second
+	seedOnHand     = 1_000_000_000 // units per SKU: never runs out, holds are released
+	holdTTLSeconds = 300
+)
+
+func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (options, error) {
+	o := options{args: args}
+	fs := flag.NewFlagSet("reservebench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each phase")
+	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
+	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections (closed-loop workers)")
+	fs.IntVar(&o.skus, "skus", 10_000, "SKUs the holds draw from")
+	fs.Float64Var(&o.zipfS, "zipf-s", 1.1, "Zipf exponent of SKU popularity (> 1)")
+	fs.IntVar(&o.lines, "lines", 1, "lines (distinct SKUs) per hold")
+	fs.Uint64Var(&o.seed, "seed", 1, "seed of the SKU draws")
+	fs.Int64Var(&o.maxOps, "max-ops", 50_000_000, "bound on holds sent in one phase")
+	fs.IntVar(&o.maxInFlight, "max-in-flight", 4096, "open-loop holds admitted at once (later arrivals are dropped)")
+	fs.StringVar(&o.databaseURL, "database-url", getenv("STOCKD_TEST_DATABASE_URL"),
+		"PostgreSQL for the row-lock baseline (default $STOCKD_TEST_DATABASE_URL; empty skips it)")
+	fs.StringVar(&o.journalDir, "journal-dir", "",
+		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
+	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
+	fs.BoolVar(&o.quick, "quick", false, "a few-second smoke run: -duration 2s -warmup 500ms unless given")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["duration"] {
+			o.duration = quickDuration
+		}
+		if !set["warmup"] {
+			o.warmup = quickWarmup
+		}
+	}
+	for _, t := range strings.Split(*targets, ",") {
+		t = strings.TrimSpace(t)
+		if t != targetStockd && t != targetNoop && t != targetRowLock {
+			return o, fmt.Errorf("-targets: %q is not stockd, noop or rowlock", t)
+		}
+		if !slices.Contains(o.targets, t) {
+			o.targets = append(o.targets, t)
+		}
+	}
+	if o.warmup < 0 {
+		return o, errors.New("-warmup must not be negative")
+	}
+	return o, nil
+}
+
+func (o options) runs(target string) bool { return slices.Contains(o.targets, target) }
+
+func (o options) workload() loadgen.Workload {
+	return loadgen.Workload{
+		SKUs:         o.skus,
+		ZipfS:        o.zipfS,
+		LinesPerHold: o.lines,
+		QtyPerLine:   1,
+		Channel:      "site",
+		TTLSeconds:   holdTTLSeconds,
+		Seed:         o.seed,
+	}
+}
+
+// closedLoop is the load of a peak phase.
+func (o options) closedLoop(target, token, prefix string, d time.Duration) loadgen.Config {
+	return loadgen.Config{
+		Target:         target,
+		APIToken:       token,
+		Mode:           loadgen.ClosedLoop,
+		Connections:    o.connections,
+		Duration:       d,
+		MaxOps:         o.maxOps,
+		RequestTimeout: requestTimeout,
+		DialTimeout:    dialTimeout,
+		HoldIDPrefix:   prefix,
+		Workload:       o.workload(),
+	}
+}
+
+// openLoop is the load of the latency phase.
+func (o options) openLoop(target, token, prefix string, rate float64) loadgen.Config {
+	cfg := o.closedLoop(target, token, prefix, o.duration)
+	cfg.Mode = loadgen.OpenLoop
+	cfg.RateOpsPerSec = rate
+	cfg.MaxInFlight = o.maxInFlight
+	return cfg
+}
+
+// commandLine is how to repeat this run, with a database URL (which may
+// carry a password) shown as the variable it usually comes from.
+func (o options) commandLine() string {
+	parts := []string{"go", "run", "./bench/cmd/reservebench"}
+	skipNext := false
+	for _, a := range o.args {
+		switch {
+		case skipNext:
+			skipNext = false
+			continue
+		case a == "-database-url" || a == "--database-url":
+			parts = append(parts, a, `"$STOCKD_TEST_DATABASE_URL"`)
+			skipNext = true
+			continue
+		case strings.HasPrefix(a, "-database-url=") || strings.HasPrefix(a, "--database-url="):
+			name, _, _ := strings.Cut(a, "=")
+			parts = append(parts, name+`="$STOCKD_TEST_DATABASE_URL"`)
+			continue
+		}
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=.,:/") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

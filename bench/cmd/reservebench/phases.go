@@ -1,0 +1,303 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"stockd/adapters/httpapi"
+	"stockd/bench/baseline"
+	"stockd/bench/loadgen"
+	"stockd/engine"
+	"stockd/reservation"
+)
+
+// phase is one row of the report: a target measured under one load.
+type phase struct {
+	name    string
+	mode    loadgen.Mode
+	result  loadgen.Result
+	skipped string  // why it was not measured; "" when it was
+	err     error   // why the measurement failed
+	note    string  // what else the row needs said
+	offered float64 // open loop: the arrival rate, holds per second
+}
+
+// MaxFailureRatio is the share of requests that may fail (statuses other
+// than 201, 200, 409, or no answer) before a row's figures are not used.
+const MaxFailureRatio = 0.01
+
+// problem says why the row's figures cannot be used, "" when they can.
+func (p phase) problem() string {
+	r := p.result
+	switch {
+	case p.skipped != "":
+		return "skipped: " + p.skipped
+	case p.err != nil:
+		return "error: " + p.err.Error()
+	case r.Holds() == 0:
+		return "invalid: no hold granted" + statusSummary(r)
+	case float64(r.Failures()) > MaxFailureRatio*float64(r.Started):
+		return fmt.Sprintf("invalid: %d of %d holds failed%s", r.Failures(), r.Started, statusSummary(r))
+	}
+	return ""
+}
+
+func statusSummary(r loadgen.Result) string {
+	var parts []string
+	for status, n := range r.OtherStatuses {
+		parts = append(parts, fmt.Sprintf("%d×%d", n, status))
+	}
+	if r.Hold.Errors+r.Release.Errors > 0 {
+		parts = append(parts, fmt.Sprintf("%d×no answer (%s)", r.Hold.Errors+r.Release.Errors, r.FirstError))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// bench runs the phases.
+type bench struct {
+	o        options
+	log      *slog.Logger
+	limits   httpapi.Limits // the same fasthttp limits for every server
+	nonce    string         // makes hold ids unique to this run
+	progress io.Writer
+}
+
+// measure warms the target up, then measures it in a closed loop.
+func (b *bench) measure(ctx context.Context, target, token, name string) (loadgen.Result, error) {
+	if b.o.warmup > 0 {
+		fmt.Fprintf(b.progress, "reservebench: %s: warming up for %v\n", name, b.o.warmup)
+		cfg := b.o.closedLoop(target, token, name+"-w"+b.nonce, b.o.warmup)
+		if _, err := loadgen.Run(ctx, cfg); err != nil {
+			return loadgen.Result{}, fmt.Errorf("warm-up: %w", err)
+		}
+	}
+	fmt.Fprintf(b.progress, "reservebench: %s: closed loop, %d connections, %v\n", name, b.o.connections, b.o.duration)
+	return loadgen.Run(ctx, b.o.closedLoop(target, token, name+"-m"+b.nonce, b.o.duration))
+}
+
+// runStockd measures stockd's peak, then its latency at half the peak.
+func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
+	peak = phase{name: "stockd (file journal, fdatasync)", mode: loadgen.ClosedLoop}
+	half = phase{name: "stockd at 50% of peak", mode: loadgen.OpenLoop}
+	s, err := startStockd(ctx, b.log, b.limits, b.o.journalDir, loadgen.SKUNames(b.o.skus))
+	if err != nil {
+		peak.err = err
+		half.skipped = "stockd did not start"
+		return peak, half
+	}
+	defer func() {
+		if err := s.stop(); err != nil && peak.err == nil {
+			peak.err = fmt.Errorf("stop: %w", err)
+		}
+	}()
+	peak.note = "journal in " + s.dir
+	peak.result, peak.err = b.measure(ctx, s.addr, s.token, "stockd")
+	if p := peak.problem(); p != "" {
+		half.skipped = "no usable peak"
+		return peak, half
+	}
+	half.offered = peak.result.HoldsPerSec() / 2
+	half.result, half.err = b.measureAt(ctx, s.addr, s.token, "stockd", half.offered)
+	half.note = fmt.Sprintf("%.0f holds/s offered", half.offered)
+	return peak, half
+}
+
+// measureAt measures the target in an open loop at rate holds/s.
+func (b *bench) measureAt(ctx context.Context, target, token, name string, rate float64) (loadgen.Result, error) {
+	fmt.Fprintf(b.progress, "reservebench: %s: open loop at %.0f holds/s, %v\n", name, rate, b.o.duration)
+	return loadgen.Run(ctx, b.o.openLoop(target, token, name+"-o"+b.nonce, rate))
+}
+
+// stockd is an engine running in this process.
+type stockd struct {
+	addr, token string
+	dir         string
+	cancel      context.CancelFunc
+	done        chan error
+}
+
+// startStockd opens an engine on a fresh file journal, serves it on
+// 127.0.0.1 and stocks every SKU through the engine's own event path.
+func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, parent string, skus []string) (*stockd, error) {
+	dir, err := os.MkdirTemp(parent, "reservebench-journal-")
+	if err != nil {
+		return nil, err
+	}
+	token := "rb_" + rand.Text()
+	cfg := engine.DefaultConfig()
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.HTTP.Limits = limits
+	cfg.HTTP.APIKeys = []httpapi.APIKey{{
+		Name: "reservebench", SHA256: httpapi.HashToken(token), Scopes: []httpapi.Scope{httpapi.ScopeReserve},
+	}}
+	// The file journal fdatasyncs every group commit; it has no switch to
+	// turn that off, so every acknowledged hold here is durable.
+	cfg.Journal.Kind, cfg.Journal.Dir = engine.JournalFile, dir
+	cfg.Channels = []engine.ChannelConfig{{
+		Name: "site", Kind: engine.ChannelSite, Warehouses: []string{baseline.RowLockWarehouse}, Strategy: "priority",
+	}}
+	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("open stockd: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	s := &stockd{addr: eng.HTTPAddr(), token: token, dir: dir, cancel: cancel, done: make(chan error, 1)}
+	go func() { s.done <- eng.Run(runCtx) }()
+	if err := seedStock(ctx, eng, skus); err != nil {
+		return nil, errors.Join(err, s.stop())
+	}
+	return s, nil
+}
+
+func (s *stockd) stop() error {
+	s.cancel()
+	err := <-s.done
+	return errors.Join(err, os.RemoveAll(s.dir))
+}
+
+// MaxSeedEvents is the stock.set events applied (and journaled) as one
+// group: the engine admits a command only if its records could take
+// 256 KiB each without passing the journal queue's 64 MiB, so at most 256.
+const MaxSeedEvents = 200
+
+// seedStock sets every SKU's free stock in the one warehouse to
+// seedOnHand, as 1C's stock.set events would, durably.
+func seedStock(ctx context.Context, eng *engine.Engine, skus []string) error {
+	at := time.Now()
+	batch := make([]engine.SourcedEvent, 0, MaxSeedEvents)
+	for i, sku := range skus {
+		batch = append(batch, engine.SourcedEvent{Event: reservation.Event{
+			V: reservation.EventSchemaVersion, ID: "reservebench-seed-" + strconv.Itoa(i),
+			Source: "reservebench", Seq: uint64(i + 1), At: at,
+			Type: reservation.EventStockSet, SKU: sku, Warehouse: baseline.RowLockWarehouse, Qty: seedOnHand,
+		}})
+		if len(batch) < MaxSeedEvents && i < len(skus)-1 {
+			continue
+		}
+		results, err := eng.ApplyEvents(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("seed stock: %w", err)
+		}
+		for j, r := range results {
+			if r.Err != nil {
+				return fmt.Errorf("seed stock of %s: %w", batch[j].Event.SKU, r.Err)
+			}
+		}
+		batch = batch[:0]
+	}
+	return nil
+}
+
+// runNoop measures the no-op server's peak (the HTTP stack's ceiling)
+// and, when rate > 0, its latency at that rate: the same open loop as
+// stockd's half-peak row, on a server that does nothing, so that the load
+// generator's and the machine's share of that row's latency shows.
+func (b *bench) runNoop(ctx context.Context, rate float64) (peak, atRate phase) {
+	peak = phase{name: "no-op fasthttp", mode: loadgen.ClosedLoop}
+	atRate = phase{name: "no-op at stockd's 50% rate (control)", mode: loadgen.OpenLoop, offered: rate}
+	srv, err := baseline.NewNoop(b.limits, b.log)
+	if err != nil {
+		peak.err, atRate.skipped = err, "no-op server did not start"
+		return peak, atRate
+	}
+	addr, stop, err := serveLoopback(ctx, srv)
+	if err != nil {
+		peak.err, atRate.skipped = err, "no-op server did not start"
+		return peak, atRate
+	}
+	peak.result, peak.err = b.measure(ctx, addr, "", "noop")
+	if rate > 0 {
+		atRate.result, atRate.err = b.measureAt(ctx, addr, "", "noop", rate)
+		atRate.note = fmt.Sprintf("%.0f holds/s offered", rate)
+	} else {
+		atRate.skipped = "no stockd rate to match"
+	}
+	if err := stop(); err != nil && peak.err == nil {
+		peak.err = err
+	}
+	return peak, atRate
+}
+
+// runRowLock measures the PostgreSQL row-lock baseline in a schema of its
+// own, dropped afterwards.
+func (b *bench) runRowLock(ctx context.Context) phase {
+	p := phase{name: fmt.Sprintf("row-lock PostgreSQL (%d conns)", baseline.RowLockPoolConns), mode: loadgen.ClosedLoop}
+	if b.o.databaseURL == "" {
+		p.skipped = "no database (-database-url or STOCKD_TEST_DATABASE_URL)"
+		return p
+	}
+	schema := "reservebench_" + strings.ToLower(rand.Text()[:10])
+	pool, err := baseline.OpenRowLockPool(ctx, b.o.databaseURL, schema)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	defer pool.Close()
+	var version, fsync, syncCommit string
+	err = pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
+		current_setting('synchronous_commit')`).Scan(&version, &fsync, &syncCommit)
+	if err != nil {
+		p.err = fmt.Errorf("read settings: %w", err)
+		return p
+	}
+	p.note = fmt.Sprintf("PostgreSQL %s, fsync=%s, synchronous_commit=%s", version, fsync, syncCommit)
+	if err := baseline.CreateRowLockSchema(ctx, pool, schema); err != nil {
+		p.err = err
+		return p
+	}
+	defer func() {
+		dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := baseline.DropRowLockSchema(dropCtx, pool, schema); err != nil && p.err == nil {
+			p.err = err
+		}
+	}()
+	fmt.Fprintf(b.progress, "reservebench: rowlock: seeding %d SKUs in schema %s\n", b.o.skus, schema)
+	if err := baseline.SeedRowLockStock(ctx, pool, loadgen.SKUNames(b.o.skus), seedOnHand); err != nil {
+		p.err = err
+		return p
+	}
+	srv, err := baseline.NewRowLock(baseline.NewRowLockStore(pool), b.limits, b.log)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	addr, stop, err := serveLoopback(ctx, srv)
+	if err != nil {
+		p.err = err
+		return p
+	}
+	p.result, p.err = b.measure(ctx, addr, "", "rowlock")
+	p.err = errors.Join(p.err, stop())
+	return p
+}
+
+// serveLoopback serves srv on 127.0.0.1 until stop.
+func serveLoopback(ctx context.Context, srv *baseline.Server) (addr string, stop func() error, err error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	stop = func() error {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return errors.Join(srv.Shutdown(shutdownCtx), <-done)
+	}
+	return ln.Addr().String(), stop, nil
+}

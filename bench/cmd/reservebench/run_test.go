@@ -1,0 +1,78 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func noEnv(string) string { return "" }
+
+func TestRunPrintsTableAndMarkdownWithoutDatabase(t *testing.T) {
+	var out, progress bytes.Buffer
+	args := []string{"-quick", "-duration=300ms", "-warmup=0s", "-connections=4", "-skus=100", "-targets=noop,rowlock"}
+	if err := run(t.Context(), args, &out, &progress, noEnv); err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	got := out.String()
+	for _, want := range []string{
+		"no-op fasthttp", "skipped: no database", "stockd / no-op holds/s",
+		"----- markdown for BENCHMARKS.md -----",
+		"go run ./bench/cmd/reservebench -quick -duration=300ms -warmup=0s -connections=4 -skus=100 -targets=noop,rowlock",
+		"| no-op fasthttp | closed |",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "| no-op fasthttp | closed |  |") {
+		t.Errorf("the no-op row has no figures:\n%s", got)
+	}
+}
+
+func TestRunRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-zipf-s=1"},
+		{"-targets=stockd,elsewhere"},
+		{"-lines=3", "-skus=2"},
+		{"extra"},
+	} {
+		var out, progress bytes.Buffer
+		if err := run(t.Context(), args, &out, &progress, noEnv); err == nil {
+			t.Errorf("run(%q) = nil, want an error", args)
+		}
+		if out.Len() != 0 {
+			t.Errorf("run(%q) printed a report for bad flags", args)
+		}
+	}
+}
+
+func TestCommandLineHidesDatabaseURL(t *testing.T) {
+	o, err := parseOptions([]string{"-database-url", "postgres://u:secret@127.0.0.1/db", "-duration=1s",
+		"--database-url=postgres://u:secret@x/db"}, &bytes.Buffer{}, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := o.commandLine()
+	want := `go run ./bench/cmd/reservebench -database-url "$STOCKD_TEST_DATABASE_URL" -duration=1s --database-url="$STOCKD_TEST_DATABASE_URL"`
+	if got != want {
+		t.Errorf("command line = %s\nwant           %s", got, want)
+	}
+}
+
+func TestRunMeasuresStockd(t *testing.T) {
+	var out, progress bytes.Buffer
+	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4", "-skus=450", "-targets=stockd"}
+	if err := run(t.Context(), args, &out, &progress, noEnv); err != nil {
+		t.Fatalf("run: %v\n%s", err, progress.String())
+	}
+	got := out.String()
+	for _, bad := range []string{"error:", "invalid:", "skipped: stockd", "skipped: no usable peak"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("output has %q:\n%s", bad, got)
+		}
+	}
+	if !strings.Contains(got, "| stockd at 50% of peak | open | ") || strings.Contains(got, "| p99 at 50% of stockd's peak | n/a") {
+		t.Errorf("no half-peak measurement:\n%s", got)
+	}
+}
