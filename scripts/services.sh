@@ -532,8 +532,32 @@ cmd_status() {
 	status_line kafka STOCKD_TEST_KAFKA_BROKERS "$KAFKA_STATE" "$kafka"
 }
 
+# cmd_crash_postgres: stop the cluster this script started as a crash would (immediate
+# shutdown, no checkpoint), then start it again on the same port and data. For fault tests.
+cmd_crash_postgres() {
+	pg_running || die "postgres: no cluster started by this script is running; an external database cannot be crashed"
+	local port bindir cluster data
+	port=$(read_file "$PG_STATE/port")
+	bindir=$(read_file "$PG_STATE/bindir")
+	cluster=$(read_file "$PG_STATE/cluster_dir")
+	data=$cluster/data
+	if [[ -n ${STOCKD_TEST_DATABASE_URL:-} && $STOCKD_TEST_DATABASE_URL != *"127.0.0.1:$port/"* ]]; then
+		die "postgres: STOCKD_TEST_DATABASE_URL is not the cluster this script started (port $port)"
+	fi
+	log "postgres: crashing (immediate stop) and restarting on 127.0.0.1:$port"
+	pg_run "$bindir/pg_ctl" -D "$data" -m immediate -w -t 30 stop >"$PG_STATE/pg_ctl.log" 2>&1 9>&- ||
+		die "command failed: pg_ctl stop -m immediate -D $data"
+	if ! pg_run "$bindir/pg_ctl" -D "$data" -l "$cluster/postgres.log" -w -t "$MAX_PG_START_SECONDS" \
+		-o "-c listen_addresses=127.0.0.1 -p $port -k $cluster/sock -c max_connections=200" start >"$PG_STATE/pg_ctl.log" 2>&1 9>&-; then
+		show_tail "$PG_STATE/pg_ctl.log"
+		die "command failed: pg_ctl start -D $data after the crash"
+	fi
+	head -n 1 "$data/postmaster.pid" >"$PG_STATE/pid"
+	log "postgres: back on 127.0.0.1:$port"
+}
+
 usage() {
-	echo "usage: $0 up|down|env|status" >&2
+	echo "usage: $0 up|down|env|status|crash-postgres" >&2
 	exit 2
 }
 
@@ -544,6 +568,7 @@ main() {
 	down) with_lock cmd_down ;;
 	env) cmd_env ;;
 	status) cmd_status ;;
+	crash-postgres) with_lock cmd_crash_postgres ;;
 	*) usage ;;
 	esac
 }

@@ -109,11 +109,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.Path())
 	method := string(ctx.Method())
 	switch path {
-	case "/healthz":
-		s.healthz(ctx)
-		return
-	case "/readyz":
-		s.readyz(ctx)
+	case "/healthz", "/readyz":
+		if method != fasthttp.MethodGet && method != fasthttp.MethodHead {
+			ctx.Response.Header.Set("Allow", "GET, HEAD")
+			writeError(ctx, fasthttp.StatusMethodNotAllowed, "method_not_allowed", "use GET for this path", nil)
+		} else if path == "/healthz" {
+			s.healthz(ctx)
+		} else {
+			s.readyz(ctx)
+		}
 		return
 	}
 	switch {

@@ -32,15 +32,43 @@ var crashRounds = flag.Int("crash.rounds", 6, "SIGKILL rounds per crash test")
 // SIGKILL at random moments, restart it, and check that every
 // acknowledged hold and every 1C event is there exactly once.
 func TestCrashFileJournal(t *testing.T) {
-	runCrashTest(t, func(t *testing.T, dir string) string {
-		return fmt.Sprintf("journal:\n  kind: file\n  dir: %s\n", filepath.Join(dir, "journal"))
-	})
+	runCrashTest(t, fileJournalYAML, nil)
 }
 
 func TestCrashPostgresJournal(t *testing.T) {
-	runCrashTest(t, func(t *testing.T, dir string) string {
-		return fmt.Sprintf("journal:\n  kind: postgres\n  database_url: %q\n  max_conns: 4\n", testsvc.SchemaURL(t))
-	})
+	runCrashTest(t, pgJournalYAML, nil)
+}
+
+// TestCrashPostgresJournalAndDatabase also crashes PostgreSQL itself
+// (immediate shutdown) in the middle of the load of every other round.
+func TestCrashPostgresJournalAndDatabase(t *testing.T) {
+	script, err := filepath.Abs("../../scripts/services.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	crashDB := func(t *testing.T, round int) {
+		if round%2 == 1 {
+			return
+		}
+		out, err := exec.Command("bash", script, "crash-postgres").CombinedOutput()
+		if err != nil {
+			msg := fmt.Sprintf("cannot crash PostgreSQL (only a cluster started by scripts/services.sh can be): %v\n%s", err, out)
+			if os.Getenv("CI") == "true" {
+				t.Error(msg)
+				return
+			}
+			t.Log(msg)
+		}
+	}
+	runCrashTest(t, pgJournalYAML, crashDB)
+}
+
+func fileJournalYAML(t *testing.T, dir string) string {
+	return fmt.Sprintf("journal:\n  kind: file\n  dir: %s\n", filepath.Join(dir, "journal"))
+}
+
+func pgJournalYAML(t *testing.T, dir string) string {
+	return fmt.Sprintf("journal:\n  kind: postgres\n  database_url: %q\n  max_conns: 4\n", testsvc.SchemaURL(t))
 }
 
 const (
@@ -64,7 +92,9 @@ type crashHarness struct {
 	nextEvent atomic.Int64
 }
 
-func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string) {
+// runCrashTest kills stockd in every round; fault, if set, runs halfway
+// through each round's load.
+func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string, fault func(*testing.T, int)) {
 	if testing.Short() {
 		t.Skip("crash test: skipped with -short")
 	}
@@ -81,7 +111,13 @@ func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for round := range *crashRounds {
 		proc := h.start()
-		h.load(time.Duration(100+rng.IntN(500)) * time.Millisecond)
+		d := time.Duration(100+rng.IntN(500)) * time.Millisecond
+		if fault != nil {
+			d += 2 * time.Second // time to see the database come back and the engine recover
+			timer := time.AfterFunc(d/4, func() { fault(t, round) })
+			defer timer.Stop()
+		}
+		h.load(d)
 		if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatalf("round %d: kill: %v", round, err)
 		}

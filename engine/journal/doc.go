@@ -32,6 +32,18 @@
 //	// … hand the ticket to the request goroutine, which answers once
 //	// ticket.Wait(ctx) returns nil, and 503 if it wraps journal.ErrUnavailable.
 //
+// A reply that changes nothing but depends on state changed by records not
+// yet durable (409 insufficient stock because of a hold enqueued a moment
+// ago) waits on a barrier: Enqueue() with no records.
+//
+// # Snapshots
+//
+// A snapshot of the state at LSN s is saved only once s is durable
+// (Committer.DurableLSN() ≥ s; SaveSnapshot refuses an LSN past LastLSN).
+// Truncate then drops records the snapshots cover. Backends keep two
+// snapshots; truncating through the older one's LSN keeps the records
+// needed to fall back to it if the newer one is found damaged.
+//
 // # Failure semantics
 //
 // A failed write is never retried: the committer enters a failed state, fails

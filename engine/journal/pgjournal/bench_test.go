@@ -16,11 +16,11 @@ const benchRecordBytes = 64
 
 // BenchmarkGroupCommit measures durable records per second through the
 // committer with 1, 16 and 256 concurrent callers against a baseline
-// measured in the same run: one WriteBatch (one committed INSERT) per
+// measured in the same run: one WriteBatch (one committed COPY) per
 // record. Metrics: records/s and x-baseline.
 func BenchmarkGroupCommit(b *testing.B) {
-	baseline := measurePerRecordInsert(b, 500)
-	b.Run("insert-per-record", func(b *testing.B) {
+	baseline := measurePerRecordCommit(b, 500)
+	b.Run("commit-per-record", func(b *testing.B) {
 		j := openBench(b)
 		rec := make([]byte, benchRecordBytes)
 		b.ReportAllocs()
@@ -82,7 +82,7 @@ func openBench(b *testing.B) *pgjournal.Journal {
 	return open(b, newPool(b))
 }
 
-func measurePerRecordInsert(b *testing.B, n int) float64 {
+func measurePerRecordCommit(b *testing.B, n int) float64 {
 	b.Helper()
 	j := openBench(b)
 	rec := make([]byte, benchRecordBytes)
