@@ -152,29 +152,50 @@ func (c *core) Failed() error {
 
 // update runs one ledger command under the lock and waits for its records.
 func (c *core) update(ctx context.Context, records int, bytes int64, apply func(l *reservation.Ledger, fx *reservation.Effects) error) error {
-	c.mu.Lock()
-	if err := c.writableLocked(records, bytes); err != nil {
-		c.mu.Unlock()
+	p, err := c.begin(records, bytes, apply)
+	if err != nil {
 		return err
+	}
+	return p.wait(ctx)
+}
+
+// pending is a command applied to the ledger whose records are on their
+// way to the journal.
+type pending struct {
+	c      *core
+	commit *journal.Committer
+	ticket *journal.Ticket
+	cs     changeSet
+}
+
+// wait blocks until the records are durable and delivers the changes.
+func (p pending) wait(ctx context.Context) error {
+	return p.c.wait(ctx, p.commit, p.ticket, p.cs)
+}
+
+// begin applies one command under the lock and enqueues its records
+// without waiting, so a caller can pipeline commands (the ingest applies
+// the next batch while the previous one is flushed).
+func (c *core) begin(records int, bytes int64, apply func(l *reservation.Ledger, fx *reservation.Effects) error) (pending, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.writableLocked(records, bytes); err != nil {
+		return pending{}, err
 	}
 	c.fx.Reset()
 	if err := apply(c.ledger, &c.fx); err != nil {
 		if len(c.fx.Records) > 0 {
 			panic("engine: ledger made records for a refused command")
 		}
-		c.mu.Unlock()
-		return err
+		return pending{}, err
 	}
 	// With no records (a replay, a release of a released hold) the enqueue
 	// is a barrier: the reply may depend on records still in flight.
 	t, err := c.enqueueLocked()
-	cs := c.changesLocked()
-	commit := c.commit
-	c.mu.Unlock()
 	if err != nil {
-		return err
+		return pending{}, err
 	}
-	return c.wait(ctx, commit, t, cs)
+	return pending{c: c, commit: c.commit, ticket: t, cs: c.changesLocked()}, nil
 }
 
 // Reserve creates (or replays) a hold and returns a copy of it once the
@@ -283,9 +304,19 @@ type EventResult struct {
 // rawBytes is the size of the events as received; an event's record is
 // not larger than twice its JSON plus a fixed part.
 func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, error) {
+	results, p, err := c.BeginEvents(events, rawBytes, results)
+	if err != nil {
+		return results, err
+	}
+	return results, p.wait(ctx)
+}
+
+// BeginEvents is ApplyEvents without the wait: the caller waits on the
+// returned pending before it acknowledges anything.
+func (c *core) BeginEvents(events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
 	results = results[:0]
 	est := 2*rawBytes + int64(len(events))*eventRecordOverhead
-	err := c.update(ctx, len(events), est, func(l *reservation.Ledger, fx *reservation.Effects) error {
+	p, err := c.begin(len(events), est, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		for i := range events {
 			if events[i].Skip {
 				err := l.SkipEvent(events[i].Source, fx)
@@ -297,5 +328,5 @@ func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes 
 		}
 		return nil
 	})
-	return results, err
+	return results, p, err
 }

@@ -21,9 +21,12 @@ const (
 	// MaxIngestBatch is the most events applied as one journal group.
 	MaxIngestBatch = 1024
 	// ingestQueue is how many fetched messages wait for the applier.
-	ingestQueue = 4096
-	// MaxSeqSources bounds the 1C sources whose seq is tracked for gaps.
-	MaxSeqSources = 1024
+	ingestQueue = 8192
+	// MaxSeqSources bounds the 1C sources whose seq is tracked for gaps
+	// (SeqWindow bits each).
+	MaxSeqSources = 256
+	// MaxIngestInFlight bounds the batches applied and not yet durable.
+	MaxIngestInFlight = 8
 	// MaxIngestBatchBytes bounds the message bytes of one batch.
 	MaxIngestBatchBytes = 1 << 20
 	// ingestBackoff is the wait before retrying a batch the journal queue
@@ -83,27 +86,64 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 	return &ingest{core: c, log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr}, nil
 }
 
+// fetched is a message with its decoded event (or why it did not decode).
+type fetched struct {
+	msg kafkago.Message
+	ev  SourcedEvent
+	err error
+}
+
+// applied is a batch handed to the journal, waiting to be durable.
+type applied struct {
+	p    pending
+	msgs []kafkago.Message
+}
+
 // run fetches and applies until ctx ends or a batch cannot be made
 // durable (then nothing past it is committed, and the caller starts a new
-// ingest once the journal has recovered). A fetch goroutine feeds a
-// bounded queue; the applier drains it in batches of MaxIngestBatch.
+// ingest once the journal has recovered). Three stages, each one
+// goroutine, so decoding, applying and flushing overlap:
+//
+//	fetch+decode ──(bounded)──▶ apply (batches, one journal enqueue each)
+//	            ──(at most MaxIngestInFlight batches)──▶ wait durable, commit offsets
+//
+// Order is kept: one goroutine per stage, FIFO channels between them.
 func (in *ingest) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	msgs := make(chan kafkago.Message, ingestQueue)
-	fetchDone := make(chan struct{})
+	msgs := make(chan fetched, ingestQueue)
+	acks := make(chan applied, MaxIngestInFlight)
+	ackErr := make(chan error, 1)
+	var stages sync.WaitGroup
+	stages.Add(2)
 	go func() {
-		defer close(fetchDone)
+		defer stages.Done()
 		in.fetch(ctx, msgs)
 	}()
-	defer func() {
-		cancel()
-		<-fetchDone
-		if err := in.close(); err != nil {
-			in.log.Warn("close kafka reader and DLQ writer", "err", err)
+	go func() {
+		defer stages.Done()
+		if err := in.acknowledge(ctx, acks); err != nil {
+			ackErr <- err
+			cancel()
 		}
 	}()
-	batch := make([]kafkago.Message, 0, MaxIngestBatch)
-	events := make([]SourcedEvent, 0, MaxIngestBatch)
+	err := in.applyLoop(ctx, msgs, acks)
+	cancel()
+	close(acks)
+	stages.Wait()
+	if cerr := in.close(); cerr != nil {
+		in.log.Warn("close kafka reader and DLQ writer", "err", cerr)
+	}
+	select {
+	case aerr := <-ackErr:
+		return aerr
+	default:
+	}
+	return err
+}
+
+// applyLoop batches fetched messages and applies each batch.
+func (in *ingest) applyLoop(ctx context.Context, msgs <-chan fetched, acks chan<- applied) error {
+	batch := make([]fetched, 0, MaxIngestBatch)
 	gapCheck := time.NewTicker(seqGapCheckInterval)
 	defer gapCheck.Stop()
 	for {
@@ -112,33 +152,41 @@ func (in *ingest) run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-gapCheck.C:
-			in.reportGaps(in.seq.expired(in.now()))
+			if len(msgs) == 0 { // caught up: a hole now is not a partition lagging behind
+				in.reportGaps(in.seq.expired(in.now()))
+			}
 			continue
-		case m := <-msgs:
-			batch = append(batch, m)
+		case f := <-msgs:
+			batch = append(batch, f)
 		}
 		batch = drain(msgs, batch)
-		if err := in.applyBatch(ctx, batch, events[:0]); err != nil {
+		a, err := in.applyBatch(ctx, batch)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
 			return err
+		}
+		select {
+		case acks <- a:
+		case <-ctx.Done():
+			return nil
 		}
 	}
 }
 
 // drain adds queued messages to batch up to MaxIngestBatch messages or
 // MaxIngestBatchBytes, without waiting.
-func drain(msgs <-chan kafkago.Message, batch []kafkago.Message) []kafkago.Message {
+func drain(msgs <-chan fetched, batch []fetched) []fetched {
 	var size int
-	for _, m := range batch {
-		size += len(m.Value)
+	for _, f := range batch {
+		size += len(f.msg.Value)
 	}
 	for len(batch) < cap(batch) && size < MaxIngestBatchBytes {
 		select {
-		case m := <-msgs:
-			batch = append(batch, m)
-			size += len(m.Value)
+		case f := <-msgs:
+			batch = append(batch, f)
+			size += len(f.msg.Value)
 		default:
 			return batch
 		}
@@ -146,7 +194,8 @@ func drain(msgs <-chan kafkago.Message, batch []kafkago.Message) []kafkago.Messa
 	return batch
 }
 
-func (in *ingest) fetch(ctx context.Context, out chan<- kafkago.Message) {
+// fetch reads messages and decodes them, in partition order.
+func (in *ingest) fetch(ctx context.Context, out chan<- fetched) {
 	for {
 		m, err := in.reader.FetchMessage(ctx)
 		if err != nil {
@@ -161,62 +210,92 @@ func (in *ingest) fetch(ctx context.Context, out chan<- kafkago.Message) {
 			}
 			continue
 		}
+		f := fetched{msg: m}
+		f.ev.Source = reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
+		f.ev.Event, f.err = reservation.DecodeEvent(m.Value)
+		f.ev.Skip = f.err != nil
 		select {
-		case out <- m:
+		case out <- f:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-// applyBatch decodes, sends bad messages to the DLQ, applies the rest
-// durably, then commits the group offsets.
-func (in *ingest) applyBatch(ctx context.Context, batch []kafkago.Message, events []SourcedEvent) error {
-	var bad []kafkago.Message
-	for _, m := range batch {
-		src := reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
-		ev, err := reservation.DecodeEvent(m.Value)
-		if err != nil {
-			bad = append(bad, dlqMessage(m, err))
-			events = append(events, SourcedEvent{Source: src, Skip: true})
+// acknowledge waits for each batch to be durable, in order, then commits
+// offsets to the consumer group — for lag display only: the position that
+// counts is in the ledger. Commits are coalesced (the newest message per
+// partition) and sent when no durable batch is waiting or once a second.
+func (in *ingest) acknowledge(ctx context.Context, acks <-chan applied) error {
+	latest := map[int]kafkago.Message{}
+	lastCommit := time.Now()
+	for a := range acks {
+		if err := a.p.wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for _, m := range a.msgs {
+			latest[m.Partition] = m
+		}
+		if len(acks) > 0 && time.Since(lastCommit) < time.Second {
 			continue
 		}
-		events = append(events, SourcedEvent{Event: ev, Source: src})
+		msgs := make([]kafkago.Message, 0, len(latest))
+		for _, m := range latest {
+			msgs = append(msgs, m)
+		}
+		if err := in.reader.CommitMessages(ctx, msgs...); err != nil && ctx.Err() == nil {
+			in.log.Warn("commit consumer group offsets (lag display only)", "err", err)
+		}
+		clear(latest)
+		lastCommit = time.Now()
+	}
+	return nil
+}
+
+// applyBatch sends undecodable messages to the DLQ, then applies the batch
+// (skips included) as one journal group without waiting for it.
+func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, error) {
+	var bad []kafkago.Message
+	events := make([]SourcedEvent, len(batch))
+	msgs := make([]kafkago.Message, len(batch))
+	var rawBytes int64
+	for i, f := range batch {
+		events[i], msgs[i] = f.ev, f.msg
+		rawBytes += int64(len(f.msg.Value))
+		if f.err != nil {
+			bad = append(bad, dlqMessage(f.msg, f.err))
+		}
 	}
 	if len(bad) > 0 {
 		// The DLQ has the message before its offset advances: a crash in
 		// between sends it to the DLQ again, never loses it.
 		if err := in.dlq.WriteMessages(ctx, bad...); err != nil {
-			return fmt.Errorf("write %d messages to the DLQ: %w", len(bad), err)
+			return applied{}, fmt.Errorf("write %d messages to the DLQ: %w", len(bad), err)
 		}
 		in.dlqCount.Add(uint64(len(bad)))
 	}
-	var rawBytes int64
-	for _, m := range batch {
-		rawBytes += int64(len(m.Value))
-	}
-	results, err := in.applyWithBackpressure(ctx, events, rawBytes)
+	results, p, err := in.beginWithBackpressure(ctx, events, rawBytes)
 	if err != nil {
-		return err
+		return applied{}, err
 	}
 	in.count(events, results)
-	if err := in.reader.CommitMessages(ctx, batch...); err != nil && ctx.Err() == nil {
-		in.log.Warn("commit consumer group offsets (lag display only)", "err", err)
-	}
-	return nil
+	return applied{p: p, msgs: msgs}, nil
 }
 
-// applyWithBackpressure waits while the journal queue is full (nothing
+// beginWithBackpressure waits while the journal queue is full (nothing
 // was applied then) instead of dropping the batch.
-func (in *ingest) applyWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, error) {
+func (in *ingest) beginWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, pending, error) {
 	for {
-		results, err := in.core.ApplyEvents(ctx, events, rawBytes, nil)
+		results, p, err := in.core.BeginEvents(events, rawBytes, nil)
 		if !errors.Is(err, journal.ErrQueueFull) {
-			return results, err
+			return results, p, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, pending{}, ctx.Err()
 		case <-time.After(ingestBackoff):
 		}
 	}

@@ -37,15 +37,29 @@ func TestSeqGapsReportsAfterTimeout(t *testing.T) {
 	}
 }
 
-func TestSeqGapsBoundedPending(t *testing.T) {
+func TestSeqGapsWindowForcesReport(t *testing.T) {
 	g := newSeqGaps(time.Hour)
 	now := time.Unix(0, 0)
 	g.observe("ut", 1, now)
-	var reported int
-	for seq := uint64(3); seq < 3+MaxSeqPending+1; seq++ {
-		reported += len(g.observe("ut", seq, now))
+	g.observe("ut", 5, now)                   // 2..4 missing
+	gaps := g.observe("ut", 5+SeqWindow, now) // does not fit while 2..4 are tracked
+	if len(gaps) != 1 || gaps[0].After != 1 || gaps[0].Missing != 3 {
+		t.Fatalf("gaps = %+v, want 2..4 forced out", gaps)
 	}
-	if reported != 1 {
-		t.Fatalf("reported %d gaps past MaxSeqPending, want 1", reported)
+	gaps = g.expired(now.Add(2 * time.Hour))
+	if len(gaps) != 1 || gaps[0].After != 5 || gaps[0].Missing != SeqWindow-1 {
+		t.Fatalf("expired = %+v, want the run between 5 and the far seq", gaps)
+	}
+}
+
+func BenchmarkSeqGapsInterleaved(b *testing.B) {
+	g := newSeqGaps(time.Hour)
+	now := time.Unix(0, 0)
+	// Eight partitions consumed in turns of 1024: the spread is 7×1024.
+	for i := 0; b.Loop(); i++ {
+		turn, off := i/1024, i%1024
+		part := turn % 8
+		seq := uint64((turn/8)*8*1024 + off*8 + part + 1)
+		g.observe("ut", seq, now)
 	}
 }
