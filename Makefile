@@ -23,8 +23,14 @@ test:
 	echo "make test: STOCKD_TEST_KAFKA_BROKERS=$$STOCKD_TEST_KAFKA_BROKERS"; \
 	echo "make test: $(GO) vet $(PACKAGES)"; \
 	$(GO) vet $(PACKAGES); \
-	echo "make test: $(GO) test $(TEST_FLAGS) $(PACKAGES)"; \
-	$(GO) test $(TEST_FLAGS) $(PACKAGES)
+	echo "make test: $(GO) test $(TEST_FLAGS) -v $(PACKAGES) (full log: .cache/test.log; shown: results and which broker or database each test used)"; \
+	mkdir -p .cache; \
+	$(GO) test $(TEST_FLAGS) -v $(PACKAGES) 2>&1 | tee .cache/test.log | \
+		grep -E '^(ok|FAIL|panic)|^\s*--- (FAIL|SKIP)|broker: |postgres: ' ; \
+	if grep -Eq '^(FAIL|panic)|^\s*--- FAIL' .cache/test.log; then \
+		echo "make test: failures:"; grep -E -A25 -- '^\s*--- FAIL|^panic' .cache/test.log | head -400; exit 1; \
+	fi; \
+	echo "make test: $$(grep -c -- '--- PASS' .cache/test.log) passed, $$(grep -c -- '--- FAIL' .cache/test.log) failed, $$(grep -c -- '--- SKIP' .cache/test.log) skipped"
 
 vet:
 	$(GO) vet $(PACKAGES)

@@ -34,6 +34,11 @@ func newTestPool(t *testing.T) (context.Context, *pgxpool.Pool) {
 
 func TestNewPoolSetsConfig(t *testing.T) {
 	ctx, pool := newTestPool(t)
+	var version string
+	if err := pool.QueryRow(ctx, "SHOW server_version").Scan(&version); err != nil {
+		t.Fatalf("server_version: %v", err)
+	}
+	t.Logf("postgres: PostgreSQL %s at %s:%d", version, pool.Config().ConnConfig.Host, pool.Config().ConnConfig.Port)
 	if got, want := pool.Config().MaxConns, int32(4); got != want {
 		t.Errorf("MaxConns = %d, want %d", got, want)
 	}
