@@ -21,6 +21,7 @@ const (
 
 // options are the command's flags.
 type options struct {
+	cpuProfile  string
 	duration    time.Duration
 	warmup      time.Duration
 	connections int
@@ -65,6 +66,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.StringVar(&o.journalDir, "journal-dir", "",
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator included) to this file")
 	fs.BoolVar(&o.quick, "quick", false, "a few-second smoke run: -duration 2s -warmup 500ms unless given")
 	if err := fs.Parse(args); err != nil {
 		return o, err
