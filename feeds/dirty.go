@@ -135,9 +135,41 @@ func (d *DirtySet) Requeue(pd Pending, now time.Time) error {
 }
 
 // CoolDown keeps key from being taken before until (Ozon allows one stock
-// update per item per cooldown).
+// update per item per cooldown). A key already pending and ready — marked
+// again while its previous value was in flight — is held back too; an
+// earlier until than one in force does not shorten it.
 func (d *DirtySet) CoolDown(key string, until time.Time) {
+	if cur, ok := d.cooldown[key]; ok && cur.After(until) {
+		until = cur
+	}
 	d.cooldown[key] = until
+	e, ok := d.entries[key]
+	if !ok {
+		return
+	}
+	if e.coolIdx >= 0 {
+		d.cooling[e.coolIdx].until = until
+		heap.Fix(&d.cooling, e.coolIdx)
+		return
+	}
+	d.queues[e.priority].Remove(e.elem)
+	e.elem = nil
+	heap.Push(&d.cooling, coolItem{entry: e, until: until})
+}
+
+// Cooling reports whether key is held back, and until when.
+func (d *DirtySet) Cooling(key string, now time.Time) (time.Time, bool) {
+	until, ok := d.cooldown[key]
+	if !ok || !now.Before(until) {
+		return time.Time{}, false
+	}
+	return until, true
+}
+
+// Pending reports whether key waits to be sent (ready or cooling).
+func (d *DirtySet) Pending(key string) bool {
+	_, ok := d.entries[key]
+	return ok
 }
 
 // Take removes and returns up to n ready keys, most urgent first. Keys

@@ -1,12 +1,18 @@
-// Package feeds turns ledger changes into what each sales channel is sent:
-// the channel quantity and price per offer by the channel's policies, a
-// coalescing dirty set per channel with priorities, and the workers that
-// push batches through each marketplace's rate limits.
+// Package feeds turns ledger changes into what each sales channel is sent
+// and sends it: the channel quantity and price per offer by the channel's
+// policies, a coalescing dirty set per channel and method with
+// priorities, one worker per (channel, method) that pushes batches
+// through the marketplace client's rate limits, the last acknowledged
+// value per key (package ackstore), quarantine of refused values and of
+// price jumps awaiting approval, a read-back reconcile, and the YML pull
+// feed (package yml).
 //
-// A change marks an offer dirty; the value is read again when a batch is
-// built, so a 5 → 4 → 3 sequence sends one 3.
+// A change marks a key dirty; the value is read again when a batch is
+// built, so a 5 → 4 → 3 sequence sends one 3, and a key whose value is the
+// acknowledged one is not sent at all. docs/FEEDS.md describes the flow.
 //
-//	ds := feeds.NewDirtySet(feeds.MaxDirtyOffers)
-//	ds.Mark("sku-1", feeds.PriorityDecrease, now)
-//	batch := ds.Take(100, nil)
+//	chs, err := feeds.BuildChannels(cfgs, feeds.Deps{Secrets: env, ReadFile: os.ReadFile, Now: time.Now})
+//	hub, err := feeds.New(ctx, feeds.Config{Channels: chs, Source: src, Acks: acks, Now: time.Now})
+//	hub.OnChanges(changes, prices, time.Now()) // after the ledger's journal has them
+//	defer hub.Close(ctx)
 package feeds

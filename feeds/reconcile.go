@@ -1,0 +1,162 @@
+package feeds
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"stockd/adapters/marketsim"
+	"stockd/feeds/ackstore"
+)
+
+// Reconcile bounds.
+const (
+	// MaxReconcileBatch is the number of keys one read-back asks for.
+	MaxReconcileBatch = 1000
+	// MaxReconcileKeys bounds the keys one pass reads back.
+	MaxReconcileKeys = 1 << 20
+	// reconcileYield is how long a pass waits for the push worker to
+	// drain its ready keys before reading more: reading back is the
+	// lowest priority.
+	reconcileYield = time.Second
+	// maxReconcileYields bounds the waits of one batch.
+	maxReconcileYields = 60
+)
+
+// ReconcileResult says what one pass found.
+type ReconcileResult struct {
+	Read    int // keys read back
+	Differ  int // keys whose marketplace figure differed, marked dirty
+	Missing int // keys the marketplace did not know, marked dirty
+}
+
+func (st *chanState) runReconcile(ctx context.Context) {
+	t := time.NewTicker(st.ch.Config.Push.ReconcileInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.h.Reconcile(ctx, st.name); err != nil && ctx.Err() == nil {
+				st.mu.Lock()
+				st.noteErrLocked(fmt.Errorf("reconcile: %w", err), st.h.cfg.Now())
+				st.mu.Unlock()
+			}
+		}
+	}
+}
+
+// Reconcile reads the channel's acknowledged stock back from the
+// marketplace (where its API allows) and marks every key whose figure
+// differs or is missing; its acknowledgement is forgotten, so the desired
+// value is sent even if it equals what was acknowledged. It yields to the
+// push worker between batches and skips keys on their way.
+func (h *Hub) Reconcile(ctx context.Context, channel string) (ReconcileResult, error) {
+	st, err := h.channel(channel)
+	if err != nil {
+		return ReconcileResult{}, err
+	}
+	if st.ch.Reader == nil {
+		return ReconcileResult{}, fmt.Errorf("feeds: channel %q cannot read stock back", channel)
+	}
+	st.mu.Lock()
+	keys := make([]string, 0, min(len(st.ackStock), MaxReconcileKeys))
+	for k := range st.ackStock {
+		if len(keys) == MaxReconcileKeys {
+			break
+		}
+		keys = append(keys, k)
+	}
+	st.mu.Unlock()
+	sort.Strings(keys)
+	var res ReconcileResult
+	for start := 0; start < len(keys); start += MaxReconcileBatch {
+		if err := st.yieldToPush(ctx); err != nil {
+			return res, err
+		}
+		chunk := keys[start:min(start+MaxReconcileBatch, len(keys))]
+		want := make([]marketsim.StockKey, len(chunk))
+		for i, k := range chunk {
+			want[i].OfferID, want[i].WarehouseID = splitStockKey(k)
+		}
+		levels, err := st.ch.Reader.ReadStocks(ctx, want)
+		if err != nil {
+			return res, err
+		}
+		res.Read += len(chunk)
+		d, m := st.compareLevels(chunk, levels)
+		res.Differ += d
+		res.Missing += m
+	}
+	return res, nil
+}
+
+func (st *chanState) yieldToPush(ctx context.Context) error {
+	for range maxReconcileYields {
+		st.mu.Lock()
+		ready := 0
+		for _, n := range st.dirty[MethodStock].ReadyByPriority() {
+			ready += n
+		}
+		st.mu.Unlock()
+		if ready == 0 {
+			return nil
+		}
+		sleep(ctx, reconcileYield)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compareLevels marks the keys of chunk whose level differs from the
+// acknowledged value or is absent.
+func (st *chanState) compareLevels(chunk []string, levels []marketsim.StockLevel) (differ, missing int) {
+	got := make(map[string]int64, len(levels))
+	byOffer := make(map[string]int64, len(levels))
+	for _, l := range levels {
+		got[stockKey(l.OfferID, l.WarehouseID)] = l.Qty
+		if _, ok := byOffer[l.OfferID]; !ok {
+			byOffer[l.OfferID] = l.Qty
+		}
+	}
+	now := st.h.cfg.Now()
+	var forget []ackstore.Entry
+	st.mu.Lock()
+	for _, k := range chunk {
+		acked, ok := st.ackStock[k]
+		_, flying := st.inflight[MethodStock][k]
+		if !ok || flying || st.dirty[MethodStock].Pending(k) {
+			continue
+		}
+		offer, wh := splitStockKey(k)
+		qty, found := got[k]
+		if !found && wh == "" { // campaign stock: any warehouse of the campaign
+			qty, found = byOffer[offer]
+		}
+		if found && qty == acked {
+			continue
+		}
+		if found {
+			differ++
+		} else {
+			missing++
+		}
+		delete(st.ackStock, k)
+		forget = append(forget, ackstore.Entry{Key: ackstore.StockKey(st.name, offer, wh), Deleted: true})
+		p := PriorityIncrease
+		if found {
+			p = StockPriority(qty, acked)
+		}
+		st.markLocked(MethodStock, k, p, now)
+	}
+	st.mu.Unlock()
+	if len(forget) > 0 {
+		notify(st.wake[MethodStock])
+		st.storeAcks(forget)
+	}
+	return differ, missing
+}

@@ -1,0 +1,115 @@
+package feeds
+
+import (
+	"time"
+
+	"stockd/feeds/limit"
+)
+
+// Stats is one channel's push state, for metrics and the admin API.
+type Stats struct {
+	Channel string
+	Kind    Kind
+	// Freshness is now minus the oldest change not yet acknowledged
+	// (pending or in flight); 0 when everything is acknowledged.
+	Freshness     time.Duration
+	OldestPending time.Time
+	Stock         MethodStats
+	Price         MethodStats
+	// Quarantined counts keys not sent: refused as invalid, bad mapping
+	// rows and prices awaiting approval (AwaitingApproval of them).
+	Quarantined      int
+	AwaitingApproval int
+	MappingErrors    int
+	// Dropped counts changes lost to a full dirty set or quarantine.
+	Dropped     uint64
+	Limiters    []LimiterStats
+	LastError   string
+	LastErrorAt time.Time
+	// Feed is the YML feed's pending offers; 0 without a feed.
+	FeedPending int
+}
+
+// MethodStats is one worker's queue and counters.
+type MethodStats struct {
+	Pending  int // keys waiting, ready or cooling
+	Cooling  int // of which held back by a per-item cooldown
+	InFlight int
+	Ready    QueueDepth
+	// Counters since start.
+	Sent          uint64 // items the marketplace answered
+	Acked         uint64
+	Skipped       uint64 // keys found equal to the acknowledged value at send time
+	Retries       uint64 // items put back after a retriable failure
+	Rejected      uint64 // items quarantined as invalid
+	Requests      uint64 // push calls
+	RequestErrors uint64 // push calls that failed as a whole
+}
+
+// QueueDepth counts ready keys by priority.
+type QueueDepth struct {
+	ToZero, Decrease, Increase, Price int
+}
+
+// LimiterStats is one client bucket.
+type LimiterStats struct {
+	Name        string
+	Utilisation float64 // 0 full, 1 empty, above 1 backlog
+	limit.Stats
+}
+
+// Stats reports a channel's freshness, queues, counters and limiters.
+func (h *Hub) Stats(channel string) (Stats, error) {
+	st, err := h.channel(channel)
+	if err != nil {
+		return Stats{}, err
+	}
+	now := h.cfg.Now()
+	s := Stats{Channel: st.name, Kind: st.ch.Config.Kind, MappingErrors: len(st.ch.Offers.Bad)}
+	st.mu.Lock()
+	var oldest time.Time
+	found := false
+	consider := func(t time.Time) {
+		if !found || t.Before(oldest) {
+			oldest, found = t, true
+		}
+	}
+	for m := range numMethods {
+		ms := MethodStats{Pending: st.dirty[m].Len(), InFlight: len(st.inflight[m])}
+		r := st.dirty[m].ReadyByPriority()
+		ms.Ready = QueueDepth{ToZero: r[PriorityToZero], Decrease: r[PriorityDecrease], Increase: r[PriorityIncrease], Price: r[PriorityPrice]}
+		ms.Cooling = ms.Pending - r[PriorityToZero] - r[PriorityDecrease] - r[PriorityIncrease] - r[PriorityPrice]
+		c := st.counters[m]
+		ms.Sent, ms.Acked, ms.Skipped, ms.Retries, ms.Rejected = c.sent, c.acked, c.skipped, c.retries, c.rejected
+		ms.Requests, ms.RequestErrors = c.requests, c.requestErrors
+		if t, ok := st.dirty[m].Oldest(); ok {
+			consider(t)
+		}
+		for _, t := range st.inflight[m] {
+			consider(t)
+		}
+		if m == MethodStock {
+			s.Stock = ms
+		} else {
+			s.Price = ms
+		}
+	}
+	for _, q := range st.quarantine {
+		s.Quarantined++
+		if q.NeedsApproval {
+			s.AwaitingApproval++
+		}
+	}
+	if st.feed != nil {
+		s.FeedPending = st.feed.Len()
+	}
+	s.Dropped, s.LastError, s.LastErrorAt = st.dropped, st.lastErr, st.lastErrAt
+	st.mu.Unlock()
+	if found {
+		s.OldestPending, s.Freshness = oldest, max(now.Sub(oldest), 0)
+	}
+	for _, l := range st.ch.Limiters {
+		s.Limiters = append(s.Limiters, LimiterStats{Name: l.Name, Utilisation: l.Bucket.Utilisation(), Stats: l.Bucket.Stats()})
+	}
+	return s, nil
+}
