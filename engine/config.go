@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"stockd/adapters/httpapi"
+	"stockd/adapters/onec/exchange"
 )
 
 // Config is everything stockd needs to run. cmd/stockd fills it from the
@@ -22,6 +23,8 @@ type Config struct {
 	// Channels are the sales channels: the website and each marketplace account.
 	Channels []ChannelConfig `yaml:"channels"`
 	Ledger   LedgerConfig    `yaml:"ledger"`
+	// OneC is the 1C exchange protocol endpoint.
+	OneC OneCConfig `yaml:"onec"`
 	// StartupTimeout bounds recovery and connecting to Kafka and the database.
 	StartupTimeout time.Duration `yaml:"startup_timeout"`
 	// ShutdownTimeout bounds draining requests and flushing the journal.
@@ -89,10 +92,11 @@ func DefaultConfig() Config {
 			OrdersTopic:      "orders.out",
 			GroupID:          "stockd",
 			SeqGapTimeout:    30 * time.Second,
-			SessionTimeout:   10 * time.Second,
+			SessionTimeout:   6 * time.Second,
 			RebalanceTimeout: 5 * time.Second,
 		},
 		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
+		OneC:            OneCConfig{Exchange: exchange.DefaultConfig("")},
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -140,11 +144,24 @@ func (c Config) Validate() error {
 	if _, err := c.ledgerConfig(); err != nil {
 		return err
 	}
-	if c.Kafka.SessionTimeout <= 3*time.Second || c.Kafka.RebalanceTimeout <= 0 {
-		return errors.New("engine: config: kafka.session_timeout must be over 3s and rebalance_timeout positive")
+	if c.Kafka.SessionTimeout < 6*time.Second || c.Kafka.RebalanceTimeout <= 0 {
+		return errors.New("engine: config: kafka.session_timeout must be at least 6s (the brokers' minimum) and rebalance_timeout positive")
 	}
 	if c.Kafka.SeqGapTimeout <= 0 {
 		return errors.New("engine: config: kafka.seq_gap_timeout must be positive")
+	}
+	if len(c.OneC.Exchange.Accounts) > 0 {
+		xc, err := c.exchangeConfig()
+		if err != nil {
+			return err
+		}
+		if err := xc.Validate(); err != nil {
+			return fmt.Errorf("engine: config: onec.exchange: %w", err)
+		}
+		if int64(c.HTTP.Limits.MaxBodyBytes) < xc.FileLimitBytes {
+			return fmt.Errorf("engine: config: http.limits.max_body_bytes %d is below onec.exchange.file_limit_bytes %d",
+				c.HTTP.Limits.MaxBodyBytes, xc.FileLimitBytes)
+		}
 	}
 	if c.Ledger.ExpireInterval <= 0 {
 		return errors.New("engine: config: ledger.expire_interval must be positive")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"stockd/adapters/httpapi"
+	"stockd/adapters/onec/exchange"
 	"stockd/engine/journal"
 	"stockd/reservation"
 )
@@ -31,18 +32,19 @@ type Deps struct {
 
 // Engine is one running stockd instance.
 type Engine struct {
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	reopen  func(ctx context.Context) (journal.Backend, error)
-	backend journal.Backend // guarded by core.mu once Run starts
-	core    *core
-	ln      net.Listener
-	api     *httpapi.Server
-	ready   atomic.Bool
-	wg      sync.WaitGroup // background loops
-	ingest  *ingestCounters
-	events  *eventProducer // nil without Kafka
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	reopen   func(ctx context.Context) (journal.Backend, error)
+	backend  journal.Backend // guarded by core.mu once Run starts
+	core     *core
+	ln       net.Listener
+	api      *httpapi.Server
+	ready    atomic.Bool
+	wg       sync.WaitGroup // background loops
+	ingest   *ingestCounters
+	events   *eventProducer    // nil without Kafka
+	exchange *exchange.Handler // nil without 1C exchange accounts
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -113,6 +115,13 @@ func (e *Engine) openHTTP(ctx context.Context) error {
 		}
 		e.events, opts.Events = p, p
 	}
+	xh, err := e.openExchange()
+	if err != nil {
+		return err
+	}
+	if xh != nil {
+		e.exchange, opts.Exchange = xh, xh.Handle
+	}
 	api, err := httpapi.New(opts)
 	if err != nil {
 		return err
@@ -154,10 +163,14 @@ func (e *Engine) Run(ctx context.Context) error {
 		defer e.wg.Done()
 		e.superviseJournal(loopCtx)
 	}()
-	e.wg.Add(1)
+	e.wg.Add(2)
 	go func() {
 		defer e.wg.Done()
 		e.snapshotLoop(loopCtx)
+	}()
+	go func() {
+		defer e.wg.Done()
+		e.runExchange(loopCtx)
 	}()
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		e.wg.Add(1)
@@ -216,6 +229,9 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 		err = serr
 	}
 	e.wg.Wait()
+	if e.exchange != nil {
+		err = errors.Join(err, e.exchange.Close(ctx))
+	}
 	if e.events != nil {
 		err = errors.Join(err, e.events.Close())
 	}

@@ -74,6 +74,7 @@ func newIngestCounters(gapTimeout time.Duration) *ingestCounters {
 func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, now func() time.Time) (*ingest, error) {
 	rcfg := kafka.DefaultReaderConfig(cfg.Brokers, cfg.EventsTopic, cfg.GroupID)
 	rcfg.SessionTimeout, rcfg.RebalanceTimeout = cfg.SessionTimeout, cfg.RebalanceTimeout
+	rcfg.HeartbeatInterval = cfg.SessionTimeout / 3
 	reader, err := kafka.NewReader(rcfg)
 	if err != nil {
 		return nil, fmt.Errorf("engine: ingest reader: %w", err)

@@ -41,7 +41,7 @@ func brokerCases(t *testing.T, body func(t *testing.T, brokers []string, topics 
 func uniqueTopics(tb testing.TB) KafkaConfig {
 	base := testsvc.UniqueName(tb, "onec")
 	return KafkaConfig{EventsTopic: base + ".events", DLQTopic: base + ".dlq", OrdersTopic: base + ".orders", GroupID: base,
-		SeqGapTimeout: 200 * time.Millisecond, SessionTimeout: 10 * time.Second, RebalanceTimeout: 5 * time.Second}
+		SeqGapTimeout: 200 * time.Millisecond, SessionTimeout: 6 * time.Second, RebalanceTimeout: 5 * time.Second}
 }
 
 func produce(tb testing.TB, brokers []string, topic string, msgs ...kafkago.Message) {

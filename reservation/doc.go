@@ -33,6 +33,16 @@
 // Guarded wraps a Ledger in one mutex for callers that need to share it. See
 // docs/adr/0001-ledger-concurrency.md.
 //
+// # Journal and recovery
+//
+// Every state change yields exactly one Record, numbered by Seq without
+// gaps; AppendRecord/DecodeRecord are its compact binary form (the journal
+// frames and checksums it). Records of 1C events carry their Kafka
+// (topic, partition, offset); Offsets tells where consumption resumes.
+// Recovery is Restore(snapshot), then ApplyRecord for each later record.
+// Reserve records carry their allocations and Expire records the clock
+// reading, so replay never re-decides anything.
+//
 // # Use
 //
 //	l, err := reservation.New(cfg)

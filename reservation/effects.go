@@ -4,7 +4,9 @@ package reservation
 // write before acknowledging, and the channel quantities and prices the
 // feeds must push. One Effects is reused across commands; call Reset after
 // the records are written. Its slices may be shared with the commands'
-// inputs (event slices) and are valid until Reset.
+// inputs (event slices) and are valid until Reset. Across several commands
+// Changes may name a (SKU, channel) more than once; the last entry holds
+// the current quantity.
 type Effects struct {
 	Records []Record
 	Changes []ChannelChange

@@ -98,7 +98,7 @@ func (l *Ledger) upsertItem(ev *Event, kit []KitComponent) {
 	for _, c := range kit {
 		comps = append(comps, kitComponent{sku: l.internSKU(c.SKU), qty: c.Qty})
 	}
-	l.touch(id)
+	l.touchItem(id)
 	l.skus[id].flags &^= skuDeleted
 	if ev.Article != "" || ev.Name != "" || len(ev.Barcodes) > 0 {
 		l.items[id] = &itemAttrs{article: ev.Article, name: ev.Name, barcodes: slices.Clone(ev.Barcodes)}
@@ -111,7 +111,7 @@ func (l *Ledger) upsertItem(ev *Event, kit []KitComponent) {
 // deleteItem withdraws a SKU: every channel sees 0, its kit composition is
 // dropped. Stock figures and holds stay.
 func (l *Ledger) deleteItem(id uint32) {
-	l.touch(id)
+	l.touchItem(id)
 	l.skus[id].flags |= skuDeleted
 	delete(l.items, id)
 	l.setKit(id, nil)

@@ -8,50 +8,75 @@ import (
 // viewTracker finds the (SKU, channel) pairs a command changed without
 // scanning the catalog: each mutation first touches the SKUs it will change
 // (which pulls in the kits they are components of, through the reverse
-// index), their channel quantities are computed before and after, and the
-// differences go to Effects.Changes.
+// index), and at the end their channel quantities before and after are
+// compared; the differences go to Effects.Changes.
 //
 // Each SKU's availability per source warehouse is read once into a vector
-// and reused: a kit's before-value comes from its components' vectors, and
-// after the command only the touched SKUs' vectors are read again.
+// at its first touch (the before-state) and once more at the end if it was
+// touched (the after-state); channel quantities, kits included, are sums
+// and minimums over those vectors. A SKU whose kit composition or deleted
+// flag the command changes is touched with touchItem, which computes its
+// before-quantities at once, since they cannot be derived afterwards.
 type viewTracker struct {
-	on       bool
-	skus     []uint32 // SKUs whose channel quantities are compared
-	before   []int64  // len(skus) × len(channels)
-	after    []int64
-	vecSKUs  []uint32 // SKUs with an availability vector
-	vecDirty []bool   // touched: read again at the end
-	vecs     []int64  // len(vecSKUs) × len(srcWhs)
+	on      bool
+	skus    []uint32 // SKUs whose channel quantities are compared
+	eager   []bool   // before-quantities computed at touch, in before
+	before  []int64  // len(skus) × len(channels)
+	qtyA    []int64  // scratch
+	qtyB    []int64  // scratch
+	vecSKUs []uint32 // SKUs with availability vectors
+	dirty   []bool   // touched: read again at the end
+	vecs    []int64  // before-state vectors, len(vecSKUs) × len(srcWhs)
+	after   []int64  // after-state vectors, filled by endViews
+	ending  bool     // endViews is running: new vectors go to after too
 }
 
 func (l *Ledger) beginViews(fx *Effects) {
 	v := &l.views
 	v.on = fx != nil
-	v.skus, v.before = v.skus[:0], v.before[:0]
-	v.vecSKUs, v.vecDirty, v.vecs = v.vecSKUs[:0], v.vecDirty[:0], v.vecs[:0]
+	v.skus, v.eager, v.before = v.skus[:0], v.eager[:0], v.before[:0]
+	v.vecSKUs, v.dirty, v.vecs, v.after = v.vecSKUs[:0], v.dirty[:0], v.vecs[:0], v.after[:0]
 }
 
-// touch must be called before the SKU's cells, flags or kit change.
+// touch must be called before the SKU's cells change.
 func (l *Ledger) touch(sku uint32) {
 	if !l.views.on {
 		return
 	}
-	l.views.vecDirty[l.vector(sku)] = true
-	l.track(sku)
+	l.views.dirty[l.vector(sku)] = true
+	l.track(sku, false)
 	if l.skus[sku].flags&skuComponent != 0 {
 		for _, kit := range l.kitsOf[sku] {
-			l.track(kit)
+			l.track(kit, false)
 		}
 	}
 }
 
-func (l *Ledger) track(sku uint32) {
+// touchItem must be called before the SKU's kit composition or deleted
+// flag change.
+func (l *Ledger) touchItem(sku uint32) {
+	if !l.views.on {
+		return
+	}
+	assert(!slices.Contains(l.views.skus, sku), "item touched after its stock")
+	l.track(sku, true)
+	l.touch(sku)
+}
+
+func (l *Ledger) track(sku uint32, eager bool) {
 	v := &l.views
 	if slices.Contains(v.skus, sku) {
 		return
 	}
 	v.skus = append(v.skus, sku)
-	v.before = l.channelQtys(sku, v.before)
+	v.eager = append(v.eager, eager)
+	if eager {
+		v.before = l.channelQtys(sku, v.before, false)
+		return
+	}
+	for range l.channels {
+		v.before = append(v.before, 0)
+	}
 }
 
 func (l *Ledger) endViews(fx *Effects) {
@@ -59,27 +84,43 @@ func (l *Ledger) endViews(fx *Effects) {
 	if !v.on {
 		return
 	}
+	v.on = false
 	n := len(l.srcWhs)
-	for i, dirty := range v.vecDirty {
+	v.after = append(v.after[:0], v.vecs...)
+	v.ending = true
+	defer func() { v.ending = false }()
+	changed := false
+	for i, dirty := range v.dirty {
 		if dirty {
-			l.readVector(v.vecSKUs[i], v.vecs[i*n:(i+1)*n])
+			after := v.after[i*n : (i+1)*n]
+			l.readVector(v.vecSKUs[i], after)
+			changed = changed || !slices.Equal(after, v.vecs[i*n:(i+1)*n])
 		}
 	}
+	if !changed && !slices.Contains(v.eager, true) {
+		return
+	}
+	nc := len(l.channels)
 	for i, sku := range v.skus {
-		v.after = l.channelQtys(sku, v.after[:0])
-		for c, q := range v.after {
-			if q != v.before[i*len(l.channels)+c] {
+		before := v.before[i*nc : (i+1)*nc]
+		if !v.eager[i] {
+			v.qtyB = l.channelQtys(sku, v.qtyB[:0], false)
+			before = v.qtyB
+		}
+		v.qtyA = l.channelQtys(sku, v.qtyA[:0], true)
+		for c, q := range v.qtyA {
+			if q != before[c] {
 				fx.Changes = append(fx.Changes, ChannelChange{SKU: l.skus[sku].name, Channel: l.channels[c].name, Qty: q})
 			}
 		}
 	}
-	v.on = false
 }
 
-// channelQtys appends the SKU's quantity in every channel, in channel order:
+// channelQtys appends the SKU's quantity in every channel, in channel order,
+// computed from the before- or after-state vectors:
 // Σ available over the channel's warehouses; for a kit, the minimum over
 // components of floor(their channel quantity / qty); zero when deleted.
-func (l *Ledger) channelQtys(sku uint32, dst []int64) []int64 {
+func (l *Ledger) channelQtys(sku uint32, dst []int64, afterState bool) []int64 {
 	s := &l.skus[sku]
 	start := len(dst)
 	for range l.channels {
@@ -89,13 +130,13 @@ func (l *Ledger) channelQtys(sku uint32, dst []int64) []int64 {
 	switch {
 	case s.flags&skuDeleted != 0:
 	case s.flags&skuKit == 0:
-		av := l.vectorAt(l.vector(sku))
+		av := l.vectorIn(afterState, l.vector(sku))
 		for c := range l.channels {
 			out[c] = sumAt(av, l.channels[c].srcIdx)
 		}
 	default:
 		for i, comp := range l.kits[sku] {
-			av := l.vectorAt(l.vector(comp.sku))
+			av := l.vectorIn(afterState, l.vector(comp.sku))
 			for c := range l.channels {
 				if q := sumAt(av, l.channels[c].srcIdx) / comp.qty; i == 0 || q < out[c] {
 					out[c] = q
@@ -107,7 +148,9 @@ func (l *Ledger) channelQtys(sku uint32, dst []int64) []int64 {
 }
 
 // vector returns the index of the SKU's availability vector, reading it
-// from the cells the first time in a command.
+// from the cells the first time in a command (into both the before and,
+// once endViews has started, the after vectors: an untouched SKU has not
+// changed).
 func (l *Ledger) vector(sku uint32) int {
 	v := &l.views
 	if i := slices.Index(v.vecSKUs, sku); i >= 0 {
@@ -115,15 +158,23 @@ func (l *Ledger) vector(sku uint32) int {
 	}
 	n := len(l.srcWhs)
 	v.vecSKUs = append(v.vecSKUs, sku)
-	v.vecDirty = append(v.vecDirty, false)
+	v.dirty = append(v.dirty, false)
 	v.vecs = slices.Grow(v.vecs, n)[:len(v.vecs)+n]
 	l.readVector(sku, v.vecs[len(v.vecs)-n:])
+	if v.ending {
+		v.after = append(v.after, v.vecs[len(v.vecs)-n:]...)
+	}
 	return len(v.vecSKUs) - 1
 }
 
-func (l *Ledger) vectorAt(i int) []int64 {
+// vectorIn returns vector i in the before or after state.
+func (l *Ledger) vectorIn(afterState bool, i int) []int64 {
 	n := len(l.srcWhs)
-	return l.views.vecs[i*n : (i+1)*n]
+	vecs := l.views.vecs
+	if afterState {
+		vecs = l.views.after
+	}
+	return vecs[i*n : (i+1)*n]
 }
 
 // readVector reads the SKU's available in every source warehouse.

@@ -19,6 +19,10 @@ type Options struct {
 	Limits  Limits
 	// Events, if set, serves POST /v1/events.
 	Events EventProducer
+	// Exchange, if set, serves the 1C exchange protocol at /1c/exchange and
+	// /bitrix/admin/1c_exchange.php (1C authenticates itself there with
+	// Basic auth and a session cookie, not a Bearer key).
+	Exchange fasthttp.RequestHandler
 	// APIKeys are the accepted keys; with none every protected route
 	// answers 401.
 	APIKeys []APIKey
@@ -28,12 +32,13 @@ type Options struct {
 
 // Server is the fasthttp server with stockd's routes.
 type Server struct {
-	backend Backend
-	log     *slog.Logger
-	limits  Limits
-	keys    *keyring
-	events  EventProducer
-	http    *fasthttp.Server
+	backend  Backend
+	log      *slog.Logger
+	limits   Limits
+	keys     *keyring
+	events   EventProducer
+	exchange fasthttp.RequestHandler
+	http     *fasthttp.Server
 }
 
 // New builds a Server. It does not listen; call Serve.
@@ -51,7 +56,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events}
+	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.route, opts.Logger)
 	return s, nil
 }
@@ -118,6 +123,13 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		} else {
 			s.readyz(ctx)
 		}
+		return
+	case "/1c/exchange", "/bitrix/admin/1c_exchange.php":
+		if s.exchange == nil {
+			s.notFound(ctx, method, path)
+			return
+		}
+		s.exchange(ctx)
 		return
 	}
 	switch {

@@ -27,6 +27,8 @@ commands:
   sku SKU        a SKU across warehouses and channels
   hold ID        one hold: state, lines, allocations, expiry
   ingest         1C ingest counters and recent seq gaps
+  import FILE|ZIP|DIR...
+                 CommerceML files to events, posted to stockd or written to Kafka (stockctl import -h)
   version        print the version
 
 The URL defaults to $STOCKD_URL or http://127.0.0.1:8080; the API key to $STOCKD_API_KEY.
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return c.showHold(ctx, stdout, rest[0])
 	case "ingest":
 		return c.showIngest(ctx, stdout)
+	case "import":
+		return runImport(ctx, rest, stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "stockctl", version)
 		return nil

@@ -310,7 +310,7 @@ func (h *crashHarness) verify() {
 			h.t.Errorf("hold %s: GET = %d %s", id, status, body)
 		}
 	}
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(120 * time.Second) // a killed member holds its partitions until its session times out
 	for i := 0; i < crashSKUs; i++ {
 		want := crashInitial + h.adjusts[i]
 		for {
