@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"stockd/feeds"
 	"stockd/reservation"
 )
 
@@ -65,6 +66,7 @@ func (c Config) ledgerConfig() (reservation.Config, error) {
 			Name: ch.Name, Warehouses: ch.Warehouses, Strategy: strategy, AllowSplit: ch.AllowSplit,
 		})
 	}
+	lc.Channels = append(lc.Channels, feeds.LedgerViews(c.Feeds)...)
 	for _, s := range c.Ledger.SafetyStock {
 		lc.SafetyStock = append(lc.SafetyStock, reservation.SafetyStock{Warehouse: s.Warehouse, SKU: s.SKU, Qty: s.Qty})
 	}

@@ -11,6 +11,7 @@ import (
 
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
+	"stockd/feeds"
 )
 
 // Config is everything stockd needs to run. cmd/stockd fills it from the
@@ -25,6 +26,11 @@ type Config struct {
 	Ledger   LedgerConfig    `yaml:"ledger"`
 	// OneC is the 1C exchange protocol endpoint.
 	OneC OneCConfig `yaml:"onec"`
+	// Feeds are the marketplace channels stock and prices are pushed to
+	// (each names a channel of Channels) and the store of what they
+	// acknowledged.
+	Feeds    []feeds.ChannelConfig `yaml:"feeds"`
+	FeedAcks FeedAcksConfig        `yaml:"feed_acks"`
 	// StartupTimeout bounds recovery and connecting to Kafka and the database.
 	StartupTimeout time.Duration `yaml:"startup_timeout"`
 	// ShutdownTimeout bounds draining requests and flushing the journal.
@@ -163,11 +169,42 @@ func (c Config) Validate() error {
 				c.HTTP.Limits.MaxBodyBytes, xc.FileLimitBytes)
 		}
 	}
+	if err := c.validateFeeds(); err != nil {
+		return err
+	}
 	if c.Ledger.ExpireInterval <= 0 {
 		return errors.New("engine: config: ledger.expire_interval must be positive")
 	}
 	if c.StartupTimeout <= 0 || c.ShutdownTimeout <= 0 {
 		return errors.New("engine: config: startup_timeout and shutdown_timeout must be positive")
+	}
+	return nil
+}
+
+// validateFeeds checks the marketplace channels against the ledger's.
+func (c Config) validateFeeds() error {
+	if len(c.Feeds) == 0 {
+		return nil
+	}
+	if err := feeds.ValidateChannels(c.Feeds); err != nil {
+		return fmt.Errorf("engine: config: feeds: %w", err)
+	}
+	kinds := map[string]ChannelKind{}
+	for _, ch := range c.Channels {
+		kinds[ch.Name] = ch.Kind
+	}
+	for _, f := range c.Feeds {
+		kind, ok := kinds[f.Name]
+		if !ok {
+			return fmt.Errorf("engine: config: feeds: %q is not one of channels (a feed pushes a channel's quantities)", f.Name)
+		}
+		if string(kind) != string(f.Kind) {
+			return fmt.Errorf("engine: config: feeds: %q is kind %s, its channel is kind %s", f.Name, f.Kind, kind)
+		}
+	}
+	fa := c.feedAcks()
+	if fa.Kind != JournalFile && fa.Kind != JournalPostgres {
+		return fmt.Errorf("engine: config: feed_acks.kind %q is not file or postgres", fa.Kind)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
 	"stockd/engine/journal"
+	"stockd/feeds"
 	"stockd/reservation"
 )
 
@@ -28,6 +30,12 @@ type Deps struct {
 	// ReopenJournal, with Journal, opens the same journal again after a
 	// write failure (the file backend is reopened from its directory).
 	ReopenJournal func(ctx context.Context) (journal.Backend, error)
+	// Secrets resolves the marketplace credentials the feeds config names
+	// (environment variables and files); cmd passes the process's.
+	Secrets feeds.Secrets
+	// MarketTransport, if set, carries marketplace requests (tests and the
+	// demo reach in-process simulators through it).
+	MarketTransport http.RoundTripper
 }
 
 // Engine is one running stockd instance.
@@ -45,6 +53,7 @@ type Engine struct {
 	ingest   *ingestCounters
 	events   *eventProducer    // nil without Kafka
 	exchange *exchange.Handler // nil without 1C exchange accounts
+	feeds    *feedsRuntime     // nil without marketplace channels
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -70,7 +79,12 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	if err := e.openLedger(ctx, deps.Journal); err != nil {
 		return nil, err
 	}
+	if err := e.openFeeds(ctx, deps.Secrets, deps.MarketTransport); err != nil {
+		e.closeLedger(ctx)
+		return nil, err
+	}
 	if err := e.openHTTP(ctx); err != nil {
+		e.feeds.close(ctx)
 		e.closeLedger(ctx)
 		return nil, err
 	}
@@ -114,6 +128,9 @@ func (e *Engine) openHTTP(ctx context.Context) error {
 			return err
 		}
 		e.events, opts.Events = p, p
+	}
+	if e.feeds != nil {
+		opts.Feeds = e.feeds.hub
 	}
 	xh, err := e.openExchange()
 	if err != nil {
@@ -232,6 +249,7 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 	if e.exchange != nil {
 		err = errors.Join(err, e.exchange.Close(ctx))
 	}
+	err = errors.Join(err, e.feeds.close(ctx))
 	if e.events != nil {
 		err = errors.Join(err, e.events.Close())
 	}

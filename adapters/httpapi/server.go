@@ -23,6 +23,8 @@ type Options struct {
 	// /bitrix/admin/1c_exchange.php (1C authenticates itself there with
 	// Basic auth and a session cookie, not a Bearer key).
 	Exchange fasthttp.RequestHandler
+	// Feeds, if set, serves GET /feeds/{channel}.yml and /v1/channels.
+	Feeds FeedHub
 	// APIKeys are the accepted keys; with none every protected route
 	// answers 401.
 	APIKeys []APIKey
@@ -38,6 +40,7 @@ type Server struct {
 	keys     *keyring
 	events   EventProducer
 	exchange fasthttp.RequestHandler
+	feeds    FeedHub
 	http     *fasthttp.Server
 }
 
@@ -56,7 +59,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange}
+	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange, feeds: opts.Feeds}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.route, opts.Logger)
 	return s, nil
 }
@@ -133,6 +136,10 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	switch {
+	case strings.HasPrefix(path, "/feeds/"):
+		s.serveFeed(ctx, method, path)
+	case path == "/v1/channels" || strings.HasPrefix(path, "/v1/channels/"):
+		s.routeChannels(ctx, method, path)
 	case path == "/v1/reservations":
 		if s.allow(ctx, method, fasthttp.MethodPost, ScopeReserve) {
 			s.createHold(ctx)
