@@ -100,6 +100,10 @@ func call(tb testing.TB, method, url, key, body string) reply {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	r := reply{status: resp.StatusCode}
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		r.body = map[string]any{"_raw": string(data)}
+		return r
+	}
 	if len(data) > 0 {
 		if err := json.Unmarshal(data, &r.body); err != nil {
 			tb.Fatalf("%s %s: reply is not a JSON object: %q", method, url, data)

@@ -12,7 +12,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"stockd/adapters/httpapi"
+	"stockd/adapters/marketsim"
+	"stockd/adapters/onec/exchange"
 	"stockd/adapters/testsvc"
+	"stockd/adapters/yandexmarket/ymsim"
+	"stockd/feeds"
 )
 
 // specOp is the part of an operation the contract test reads.
@@ -80,10 +84,20 @@ func TestOpenAPIDescribesTheServer(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.Kafka = topics
 	cfg.Kafka.Brokers = testsvc.Kfake(t, 2, topics.EventsTopic, topics.DLQTopic)
-	cfg.HTTP.Limits.MaxBodyBytes = 64 << 10
 	cfg.HTTP.APIKeys = append(cfg.HTTP.APIKeys, httpapi.APIKey{Name: "admin", SHA256: httpapi.HashToken("admin-key"),
 		Scopes: []httpapi.Scope{httpapi.ScopeAdmin}})
-	te := startEngine(t, cfg, Deps{})
+	cfg.Channels = append(cfg.Channels, ChannelConfig{Name: "ym", Kind: ChannelYandexMarket, Warehouses: []string{"wh-msk"}})
+	cfg.Feeds = []feeds.ChannelConfig{{Name: "ym", Kind: feeds.KindYandexMarket, Warehouses: []feeds.TargetConfig{{}},
+		Stock: feeds.DefaultStockPolicy(), YML: feeds.YMLConfig{Enabled: true, Shop: "demo", Company: "demo", URL: "http://127.0.0.1"},
+		Account: feeds.AccountConfig{APIKey: feeds.SecretRef{Env: "YM_KEY"}, BusinessID: 10, CampaignID: 20, StockMethod: "campaign"}}}
+	cfg.OneC.Exchange.Accounts = []exchange.Account{{Login: "1c", PasswordHash: exchange.HashPasswordSHA256("secret")}}
+	cfg.OneC.Exchange.WorkDir = t.TempDir()
+	cfg.OneC.Exchange.FileLimitBytes = 32 << 10
+	cfg.HTTP.Limits.MaxBodyBytes = 64 << 10
+	simCfg := ymsim.DefaultConfig("ACMA:key", 10, 20)
+	simCfg.AutoCreateOffers = true
+	te := startEngine(t, cfg, Deps{Secrets: mapSecrets{"YM_KEY": "ACMA:key"},
+		MarketTransport: marketsim.HandlerTransport{Handler: ymsim.New(simCfg)}})
 	setStock(t, te.eng, "sku-1", "wh-msk", 50, 1)
 	setStock(t, te.eng, "sku-2", "wh-msk", 50, 2)
 
@@ -158,8 +172,19 @@ func TestOpenAPIDescribesTheServer(t *testing.T) {
 		{"POST", "/v1/events", "admin-key", `[{"v":2}]`}, {"POST", "/v1/events", testKey, `[]`},
 		{"POST", "/v1/events", "admin-key", `[`},
 		{"GET", "/v1/ingest", testReadKey, ""}, {"GET", "/v1/ingest", "", ""},
+		{"GET", "/v1/channels", testReadKey, ""}, {"GET", "/v1/channels", "", ""}, {"POST", "/v1/channels", testReadKey, ""},
+		{"GET", "/v1/channels/ym", testReadKey, ""}, {"GET", "/v1/channels/nope", testReadKey, ""},
+		{"GET", "/v1/channels/ym", "events-only", ""},
+		{"GET", "/feeds/ym.yml", "", ""}, {"GET", "/feeds/nope.yml", "", ""}, {"POST", "/feeds/ym.yml", "", ""},
+		{"GET", "/1c/exchange?type=catalog&mode=checkauth", "", ""},
+		{"POST", "/1c/exchange?type=catalog&mode=init", "", ""},
+		{"GET", "/bitrix/admin/1c_exchange.php?type=catalog&mode=checkauth", "", ""},
+		{"POST", "/bitrix/admin/1c_exchange.php?type=catalog&mode=init", "", ""},
 	} {
 		check(c.method, c.path, c.key, c.body)
+	}
+	if r := call(t, "GET", te.base+"/feeds/ym.yml", "", ""); r.status != 200 {
+		t.Fatalf("feed = %d", r.status)
 	}
 	for tmpl, ops := range s.Paths {
 		for method := range ops {
