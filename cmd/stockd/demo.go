@@ -68,16 +68,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer broker.Close()
 	cfg.Kafka.Brokers = broker.ListenAddrs()
 
+	markets, err := startDemoMarkets(dataDir, *skus)
+	if err != nil {
+		return fmt.Errorf("start the simulated marketplaces: %w", err)
+	}
+	defer markets.close(context.Background())
+	cfg.Feeds = markets.feeds()
+
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
-	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log})
+	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log, Secrets: markets.secrets})
 	if err != nil {
 		return err
 	}
-	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey, *skus, *rate)
+	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey, *skus, *rate, markets)
 	simDone := make(chan error, 1)
 	simCtx, stopSim := context.WithCancel(ctx)
 	go func() { simDone <- runOneCSim(simCtx, cfg.Kafka, *skus, *rate, log) }()
@@ -86,7 +93,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if simErr := <-simDone; simErr != nil {
 		log.Warn("simulated 1C stopped", "err", simErr)
 	}
-	fmt.Fprintln(stdout, "stockd demo stopped")
+	fmt.Fprintf(stdout, "stockd demo stopped; the simulated marketplaces counted %d limit violations\n", markets.violations())
 	return err
 }
 
@@ -149,7 +156,7 @@ func runOneCSim(ctx context.Context, kc engine.KafkaConfig, skus, rate int, log 
 	}
 }
 
-func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string, skus, rate int) {
+func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string, skus, rate int, m *demoMarkets) {
 	base := "http://" + httpAddr
 	fmt.Fprintf(w, `stockd demo (started %s)
   HTTP API        %s
@@ -160,11 +167,14 @@ func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string
   API key         %s (admin scope, this run only)
   channels        %s
   simulated 1C    %d SKUs (demo-sku-1 … demo-sku-%d) in wh-msk and wh-spb, %d changes/s
+  marketplaces    Ozon %s, Wildberries %s, Yandex Market %s (simulated, real limits)
+    push state    curl -s -H 'Authorization: Bearer %s' %s/v1/channels
+    YML feed      %s/feeds/yandexmarket.yml
   Kafka broker    %v (embedded, topics %s, %s, %s)
   journal         %s (file, fsync on)
 Press Ctrl-C to stop.
 `, time.Now().Format(time.RFC3339), base, base, base, key, base, key, base, key,
-		channelNames(cfg.Channels), skus, skus, rate, cfg.Kafka.Brokers,
+		channelNames(cfg.Channels), skus, skus, rate, m.ozon.URL, m.wb.URL, m.ym.URL, key, base, base, cfg.Kafka.Brokers,
 		cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic, cfg.Journal.Dir)
 }
 
