@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -52,5 +53,20 @@ func TestParseConfigRejects(t *testing.T) {
 				t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestExampleConfigParses keeps deploy/stockd.example.yaml true to the code.
+func TestExampleConfigParses(t *testing.T) {
+	data, err := os.ReadFile("../deploy/stockd.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := ParseConfig(data)
+	if err != nil {
+		t.Fatalf("deploy/stockd.example.yaml: %v", err)
+	}
+	if len(cfg.Feeds) != 1 || len(cfg.OneC.Exchange.Accounts) != 1 || len(cfg.HTTP.APIKeys) != 2 {
+		t.Fatalf("example parsed to %d feeds, %d 1C accounts, %d keys", len(cfg.Feeds), len(cfg.OneC.Exchange.Accounts), len(cfg.HTTP.APIKeys))
 	}
 }
