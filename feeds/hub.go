@@ -588,21 +588,21 @@ func (h *Hub) Resync(ctx context.Context, channel string, skus iter.Seq[string])
 // Quarantined is an offer that is not sent: refused by the marketplace
 // as invalid, a price change awaiting approval, or a bad mapping row.
 type Quarantined struct {
-	Channel   string
-	Method    string // stock, price or mapping
-	SKU       string
-	Offer     string // marketplace key
-	Warehouse string // stock only
-	Code      string // marketplace or feeds code ("max_change_pct", "mapping"...)
-	Reason    string
-	Qty       int64 // stock: the value refused
-	Price     Money // price: the value refused or awaiting approval
-	OldPrice  Money
-	Acked     Money // price: the last acknowledged price
+	Channel   string `json:"channel"`
+	Method    string `json:"method"` // stock, price or mapping
+	SKU       string `json:"sku"`
+	Offer     string `json:"offer"`     // marketplace key
+	Warehouse string `json:"warehouse"` // stock only
+	Code      string `json:"code"`      // marketplace or feeds code ("max_change_pct", "mapping"...)
+	Reason    string `json:"reason"`
+	Qty       int64  `json:"qty"`   // stock: the value refused
+	Price     Money  `json:"price"` // price: the value refused or awaiting approval
+	OldPrice  Money  `json:"old_price"`
+	Acked     Money  `json:"acked"` // price: the last acknowledged price
 	// NeedsApproval marks a price change over max_change_pct: Approve
 	// sends it.
-	NeedsApproval bool
-	Since         time.Time
+	NeedsApproval bool      `json:"needs_approval"`
+	Since         time.Time `json:"since"`
 }
 
 // Quarantined lists the channel's quarantined offers, oldest first.

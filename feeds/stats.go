@@ -8,53 +8,56 @@ import (
 
 // Stats is one channel's push state, for metrics and the admin API.
 type Stats struct {
-	Channel string
-	Kind    Kind
+	Channel string `json:"channel"`
+	Kind    Kind   `json:"kind"`
 	// Freshness is now minus the oldest change not yet acknowledged
 	// (pending or in flight); 0 when everything is acknowledged.
-	Freshness     time.Duration
-	OldestPending time.Time
-	Stock         MethodStats
-	Price         MethodStats
+	Freshness     time.Duration `json:"freshness_ns"`
+	OldestPending time.Time     `json:"oldest_pending"`
+	Stock         MethodStats   `json:"stock"`
+	Price         MethodStats   `json:"price"`
 	// Quarantined counts keys not sent: refused as invalid, bad mapping
 	// rows and prices awaiting approval (AwaitingApproval of them).
-	Quarantined      int
-	AwaitingApproval int
-	MappingErrors    int
+	Quarantined      int `json:"quarantined"`
+	AwaitingApproval int `json:"awaiting_approval"`
+	MappingErrors    int `json:"mapping_errors"`
 	// Dropped counts changes lost to a full dirty set or quarantine.
-	Dropped     uint64
-	Limiters    []LimiterStats
-	LastError   string
-	LastErrorAt time.Time
+	Dropped     uint64         `json:"dropped"`
+	Limiters    []LimiterStats `json:"limiters"`
+	LastError   string         `json:"last_error"`
+	LastErrorAt time.Time      `json:"last_error_at"`
 	// Feed is the YML feed's pending offers; 0 without a feed.
-	FeedPending int
+	FeedPending int `json:"feed_pending"`
 }
 
 // MethodStats is one worker's queue and counters.
 type MethodStats struct {
-	Pending  int // keys waiting, ready or cooling
-	Cooling  int // of which held back by a per-item cooldown
-	InFlight int
-	Ready    QueueDepth
+	Pending  int        `json:"pending"` // keys waiting, ready or cooling
+	Cooling  int        `json:"cooling"` // of which held back by a per-item cooldown
+	InFlight int        `json:"in_flight"`
+	Ready    QueueDepth `json:"ready"`
 	// Counters since start.
-	Sent          uint64 // items the marketplace answered
-	Acked         uint64
-	Skipped       uint64 // keys found equal to the acknowledged value at send time
-	Retries       uint64 // items put back after a retriable failure
-	Rejected      uint64 // items quarantined as invalid
-	Requests      uint64 // push calls
-	RequestErrors uint64 // push calls that failed as a whole
+	Sent          uint64 `json:"sent"` // items the marketplace answered
+	Acked         uint64 `json:"acked"`
+	Skipped       uint64 `json:"skipped"`        // keys found equal to the acknowledged value at send time
+	Retries       uint64 `json:"retries"`        // items put back after a retriable failure
+	Rejected      uint64 `json:"rejected"`       // items quarantined as invalid
+	Requests      uint64 `json:"requests"`       // push calls
+	RequestErrors uint64 `json:"request_errors"` // push calls that failed as a whole
 }
 
 // QueueDepth counts ready keys by priority.
 type QueueDepth struct {
-	ToZero, Decrease, Increase, Price int
+	ToZero   int `json:"to_zero"`
+	Decrease int `json:"decrease"`
+	Increase int `json:"increase"`
+	Price    int `json:"price"`
 }
 
 // LimiterStats is one client bucket.
 type LimiterStats struct {
-	Name        string
-	Utilisation float64 // 0 full, 1 empty, above 1 backlog
+	Name        string  `json:"name"`
+	Utilisation float64 `json:"utilisation"` // 0 full, 1 empty, above 1 backlog
 	limit.Stats
 }
 

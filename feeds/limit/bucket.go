@@ -75,12 +75,12 @@ type Bucket struct {
 
 // Stats are a bucket's counters since it was made, for metrics.
 type Stats struct {
-	Granted   uint64        // tokens granted by Wait, Reserve and Charge
-	Charged   uint64        // of which taken by Charge
-	Waits     uint64        // Wait calls that had to sleep
-	Waited    time.Duration // total time those calls were told to sleep
-	Cancelled uint64        // Wait calls abandoned because ctx ended
-	Penalties uint64        // Penalize calls that moved the block later
+	Granted   uint64        `json:"granted"`   // tokens granted by Wait, Reserve and Charge
+	Charged   uint64        `json:"charged"`   // of which taken by Charge
+	Waits     uint64        `json:"waits"`     // Wait calls that had to sleep
+	Waited    time.Duration `json:"waited_ns"` // total time those calls were told to sleep
+	Cancelled uint64        `json:"cancelled"` // Wait calls abandoned because ctx ended
+	Penalties uint64        `json:"penalties"` // Penalize calls that moved the block later
 }
 
 // New makes a full bucket.
