@@ -100,7 +100,7 @@ func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
 		return err
 	}
 	if b == nil {
-		if b, err = openBackend(ctx, e.cfg.Journal); err != nil {
+		if b, err = e.openBackendRetrying(ctx); err != nil {
 			return err
 		}
 	}
@@ -118,6 +118,26 @@ func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
 	e.backend = b
 	e.core = &core{ledger: ledger, commit: commit, limits: ccfg, failures: make(chan struct{}, 1)}
 	return nil
+}
+
+// openBackendRetrying opens the journal; a database that is not up yet
+// (starting, restarting) is retried until the startup timeout. A file
+// journal error is never transient and is returned at once.
+func (e *Engine) openBackendRetrying(ctx context.Context) (journal.Backend, error) {
+	backoff := 100 * time.Millisecond
+	for {
+		b, err := openBackend(ctx, e.cfg.Journal)
+		if err == nil || e.cfg.Journal.Kind != JournalPostgres {
+			return b, err
+		}
+		e.log.Warn("journal database not reachable yet; retrying", "err", err, "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (gave up after the startup timeout)", err)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
 }
 
 func (e *Engine) openHTTP(ctx context.Context) error {
