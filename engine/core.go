@@ -48,6 +48,22 @@ type core struct {
 	// failures is signalled (non-blocking, capacity 1) when the journal
 	// fails, to wake the engine's recovery.
 	failures chan struct{}
+	// gen counts recoveries. A pipelined caller (the ingest) applies batch
+	// after batch without waiting; after a recovery the ledger lacks its
+	// unflushed batches, so a later batch must not be applied on top (its
+	// offsets would pass events the new ledger never saw).
+	gen uint64
+}
+
+// errStaleGeneration: the ledger was rebuilt since the caller began; it
+// must start over from what is durable.
+var errStaleGeneration = fmt.Errorf("%w: the ledger was rebuilt from the journal; start again from durable state", journal.ErrUnavailable)
+
+// Generation returns the current recovery generation.
+func (c *core) Generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
 }
 
 func (c *core) signalFailure() {
@@ -304,7 +320,7 @@ type EventResult struct {
 // rawBytes is the size of the events as received; an event's record is
 // not larger than twice its JSON plus a fixed part.
 func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, error) {
-	results, p, err := c.BeginEvents(events, rawBytes, results)
+	results, p, err := c.BeginEvents(c.Generation(), events, rawBytes, results)
 	if err != nil {
 		return results, err
 	}
@@ -313,10 +329,16 @@ func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes 
 
 // BeginEvents is ApplyEvents without the wait: the caller waits on the
 // returned pending before it acknowledges anything.
-func (c *core) BeginEvents(events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
+//
+// gen is the generation the caller started in (Generation); a batch from an
+// earlier generation is refused with an error wrapping journal.ErrUnavailable.
+func (c *core) BeginEvents(gen uint64, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
 	results = results[:0]
 	est := 2*rawBytes + int64(len(events))*eventRecordOverhead
 	p, err := c.begin(len(events), est, func(l *reservation.Ledger, fx *reservation.Effects) error {
+		if c.gen != gen {
+			return errStaleGeneration
+		}
 		for i := range events {
 			if events[i].Skip {
 				err := l.SkipEvent(events[i].Source, fx)

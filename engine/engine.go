@@ -395,6 +395,7 @@ func (e *Engine) recoverJournal(ctx context.Context) error {
 		return err
 	}
 	e.backend, c.ledger, c.commit, c.failed = b, ledger, commit, nil
+	c.gen++
 	e.log.Warn("journal recovered after a write failure", "cause", cause, "close_err", closeErr,
 		"took", time.Since(start).String())
 	return nil

@@ -49,6 +49,7 @@ type IngestStats struct {
 // changes nothing; group commits only show lag.
 type ingest struct {
 	core   *core
+	gen    uint64 // the core generation this ingest started in
 	log    *slog.Logger
 	now    func() time.Time
 	reader *kafkago.Reader
@@ -84,7 +85,7 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 		reader.Close()
 		return nil, fmt.Errorf("engine: DLQ writer: %w", err)
 	}
-	return &ingest{core: c, log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr}, nil
+	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr}, nil
 }
 
 // fetched is a message with its decoded event (or why it did not decode).
@@ -290,7 +291,7 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 // was applied then) instead of dropping the batch.
 func (in *ingest) beginWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, pending, error) {
 	for {
-		results, p, err := in.core.BeginEvents(events, rawBytes, nil)
+		results, p, err := in.core.BeginEvents(in.gen, events, rawBytes, nil)
 		if !errors.Is(err, journal.ErrQueueFull) {
 			return results, p, err
 		}

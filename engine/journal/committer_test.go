@@ -182,7 +182,9 @@ func TestCommitterBarriersAreBounded(t *testing.T) {
 		}
 		queued++
 	}
-	if queued > cfg.MaxQueuedRecords {
-		t.Fatalf("queued %d barriers behind a stuck write, want at most %d", queued, cfg.MaxQueuedRecords)
+	// The flusher may already have taken some barriers into the stuck group
+	// (in flight), and a full queue waits behind it: at most twice the limit.
+	if queued > 2*cfg.MaxQueuedRecords {
+		t.Fatalf("queued %d barriers behind a stuck write, want at most %d", queued, 2*cfg.MaxQueuedRecords)
 	}
 }
