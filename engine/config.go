@@ -11,6 +11,7 @@ import (
 
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
+	"stockd/adapters/telemetry"
 	"stockd/feeds"
 )
 
@@ -31,6 +32,8 @@ type Config struct {
 	// acknowledged.
 	Feeds    []feeds.ChannelConfig `yaml:"feeds"`
 	FeedAcks FeedAcksConfig        `yaml:"feed_acks"`
+	// Telemetry is tracing (sampling, OTLP) and metrics (/metrics, OTLP).
+	Telemetry telemetry.Config `yaml:"telemetry"`
 	// StartupTimeout bounds recovery and connecting to Kafka and the database.
 	StartupTimeout time.Duration `yaml:"startup_timeout"`
 	// ShutdownTimeout bounds draining requests and flushing the journal.
@@ -103,6 +106,7 @@ func DefaultConfig() Config {
 		},
 		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
 		OneC:            OneCConfig{Exchange: exchange.DefaultConfig("")},
+		Telemetry:       telemetry.DefaultConfig(),
 		StartupTimeout:  60 * time.Second,
 		ShutdownTimeout: 15 * time.Second,
 	}
@@ -168,6 +172,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("engine: config: http.limits.max_body_bytes %d is below onec.exchange.file_limit_bytes %d",
 				c.HTTP.Limits.MaxBodyBytes, xc.FileLimitBytes)
 		}
+	}
+	if err := c.Telemetry.Validate(); err != nil {
+		return fmt.Errorf("engine: config: telemetry: %w", err)
 	}
 	if err := c.validateFeeds(); err != nil {
 		return err

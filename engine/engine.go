@@ -11,8 +11,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
+	"stockd/adapters/telemetry"
 	"stockd/engine/journal"
 	"stockd/feeds"
 	"stockd/reservation"
@@ -36,6 +39,8 @@ type Deps struct {
 	// MarketTransport, if set, carries marketplace requests (tests and the
 	// demo reach in-process simulators through it).
 	MarketTransport http.RoundTripper
+	// Telemetry provides the tracer and meter; nil records nothing.
+	Telemetry *telemetry.Telemetry
 }
 
 // Engine is one running stockd instance.
@@ -54,6 +59,9 @@ type Engine struct {
 	events   *eventProducer    // nil without Kafka
 	exchange *exchange.Handler // nil without 1C exchange accounts
 	feeds    *feedsRuntime     // nil without marketplace channels
+	tel      *telemetry.Telemetry
+	inst     *telemetry.Instruments
+	telReg   metric.Registration
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -75,6 +83,9 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 	e := &Engine{cfg: cfg, log: deps.Logger, now: deps.Now, reopen: deps.ReopenJournal, ingest: newIngestCounters(cfg.Kafka.SeqGapTimeout)}
 	if e.reopen == nil {
 		e.reopen = func(ctx context.Context) (journal.Backend, error) { return openBackend(ctx, cfg.Journal) }
+	}
+	if err := e.openTelemetry(deps.Telemetry); err != nil {
+		return nil, err
 	}
 	if err := e.openLedger(ctx, deps.Journal); err != nil {
 		return nil, err
@@ -110,6 +121,7 @@ func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
 		return err
 	}
 	ccfg := journal.DefaultCommitterConfig()
+	ccfg.OnGroup = e.recordGroup
 	commit, err := journal.NewCommitter(b, ccfg)
 	if err != nil {
 		b.Close()
@@ -141,7 +153,8 @@ func (e *Engine) openBackendRetrying(ctx context.Context) (journal.Backend, erro
 }
 
 func (e *Engine) openHTTP(ctx context.Context) error {
-	opts := httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys}
+	opts := httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys,
+		Metrics: e.tel.ServeMetrics, Instruments: e.inst}
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		p, err := newEventProducer(e.cfg.Kafka)
 		if err != nil {
@@ -270,6 +283,7 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 		err = errors.Join(err, e.exchange.Close(ctx))
 	}
 	err = errors.Join(err, e.feeds.close(ctx))
+	e.closeTelemetry()
 	if e.events != nil {
 		err = errors.Join(err, e.events.Close())
 	}

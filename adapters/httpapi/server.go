@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"stockd/adapters/telemetry"
 )
 
 // Options configures a Server. Backend and Logger are required.
@@ -25,6 +27,11 @@ type Options struct {
 	Exchange fasthttp.RequestHandler
 	// Feeds, if set, serves GET /feeds/{channel}.yml and /v1/channels.
 	Feeds FeedHub
+	// Metrics, if set, serves GET /metrics (the Prometheus exposition),
+	// without a key: scrapers send none.
+	Metrics fasthttp.RequestHandler
+	// Instruments, if set, records request latency and reserve outcomes.
+	Instruments *telemetry.Instruments
 	// APIKeys are the accepted keys; with none every protected route
 	// answers 401.
 	APIKeys []APIKey
@@ -41,6 +48,8 @@ type Server struct {
 	events   EventProducer
 	exchange fasthttp.RequestHandler
 	feeds    FeedHub
+	metrics  fasthttp.RequestHandler
+	inst     *telemetry.Instruments
 	http     *fasthttp.Server
 }
 
@@ -59,8 +68,9 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange, feeds: opts.Feeds}
-	s.http = newFastHTTP(opts.Name, opts.Limits, s.route, opts.Logger)
+	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange, feeds: opts.Feeds,
+		metrics: opts.Metrics, inst: opts.Instruments}
+	s.http = newFastHTTP(opts.Name, opts.Limits, s.observed, opts.Logger)
 	return s, nil
 }
 
@@ -126,6 +136,13 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		} else {
 			s.readyz(ctx)
 		}
+		return
+	case "/metrics":
+		if s.metrics == nil {
+			s.notFound(ctx, method, path)
+			return
+		}
+		s.metrics(ctx)
 		return
 	case "/1c/exchange", "/bitrix/admin/1c_exchange.php":
 		if s.exchange == nil {

@@ -80,7 +80,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
-	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log, Secrets: markets.secrets})
+	tel, stopTel, err := setupTelemetry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTel()
+	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log, Secrets: markets.secrets, Telemetry: tel})
 	if err != nil {
 		return err
 	}
@@ -170,11 +175,12 @@ func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string
   marketplaces    Ozon %s, Wildberries %s, Yandex Market %s (simulated, real limits)
     push state    curl -s -H 'Authorization: Bearer %s' %s/v1/channels
     YML feed      %s/feeds/yandexmarket.yml
+    metrics       %s/metrics
   Kafka broker    %v (embedded, topics %s, %s, %s)
   journal         %s (file, fsync on)
 Press Ctrl-C to stop.
 `, time.Now().Format(time.RFC3339), base, base, base, key, base, key, base, key,
-		channelNames(cfg.Channels), skus, skus, rate, m.ozon.URL, m.wb.URL, m.ym.URL, key, base, base, cfg.Kafka.Brokers,
+		channelNames(cfg.Channels), skus, skus, rate, m.ozon.URL, m.wb.URL, m.ym.URL, key, base, base, base, cfg.Kafka.Brokers,
 		cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic, cfg.Journal.Dir)
 }
 

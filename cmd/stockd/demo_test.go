@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +26,13 @@ func TestDemoServesAndStops(t *testing.T) {
 	for _, path := range []string{"/healthz", "/readyz"} {
 		if got := httpStatus(t, base+path); got != http.StatusOK {
 			t.Fatalf("GET %s = %d, want 200", path, got)
+		}
+	}
+	// The demo exports metrics: the reads above are in the request histogram.
+	body := httpBody(t, base+"/metrics")
+	for _, name := range []string{"http_server_request_duration_seconds", "stockd_ledger_skus", "stockd_ingest_events_total"} {
+		if !strings.Contains(body, name) {
+			t.Fatalf("/metrics lacks %s", name)
 		}
 	}
 	cancel()
@@ -71,4 +79,18 @@ func httpStatus(tb testing.TB, url string) int {
 	defer resp.Body.Close()
 	io.Copy(io.Discard, resp.Body)
 	return resp.StatusCode
+}
+
+func httpBody(tb testing.TB, url string) string {
+	tb.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		tb.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s = %d %s", url, resp.StatusCode, data)
+	}
+	return string(data)
 }

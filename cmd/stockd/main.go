@@ -16,6 +16,10 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"stockd/adapters/telemetry"
+	"stockd/engine"
 )
 
 const usage = `usage: stockd <command> [flags]
@@ -65,7 +69,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
-// newLogger returns the JSON logger every component is handed.
+// newLogger returns the JSON logger every component is handed; records
+// logged with a span in their context carry trace_id and span_id.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(telemetry.NewLogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})))
 }
+
+// setupTelemetry starts tracing and metrics as configured; the returned
+// function flushes and stops them, bounded in time.
+func setupTelemetry(ctx context.Context, cfg engine.Config) (*telemetry.Telemetry, func(), error) {
+	tc := cfg.Telemetry
+	tc.ServiceVersion = version
+	tel, err := telemetry.Setup(ctx, tc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("telemetry: %w", err)
+	}
+	return tel, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		tel.Shutdown(sctx)
+	}, nil
+}
+
+// osSecrets resolves marketplace credentials from the process's
+// environment and files.
+type osSecrets struct{}
+
+func (osSecrets) LookupEnv(name string) (string, bool) { return os.LookupEnv(name) }
+func (osSecrets) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }

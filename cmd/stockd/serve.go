@@ -24,7 +24,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log := newLogger(stderr, slog.LevelInfo)
-	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log})
+	tel, stopTel, err := setupTelemetry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTel()
+	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log, Telemetry: tel, Secrets: osSecrets{}})
 	if err != nil {
 		return err
 	}
