@@ -1,6 +1,9 @@
 package reservation
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // planScratch is reused by every Reserve: planning allocates nothing once
 // the slices have grown to the largest basket seen.
@@ -101,7 +104,7 @@ func (l *Ledger) known(sku uint32) bool { return int(sku) < len(l.skus) }
 
 func (l *Ledger) expandLine(line uint16, sku uint32, qty int64) error {
 	if l.known(sku) && l.skus[sku].flags&skuKit != 0 {
-		for _, c := range l.kits[sku] {
+		for _, c := range l.kitComps(sku) {
 			if err := l.addPart(line, c.sku, qty*c.qty); err != nil {
 				return err
 			}
@@ -122,13 +125,17 @@ func (l *Ledger) addPart(line uint16, sku uint32, qty int64) error {
 	}
 	if d < 0 {
 		d = len(p.demand)
-		p.demand = append(p.demand, demand{sku: sku})
+		var dm *demand
+		p.demand, dm = extend(p.demand)
+		*dm = demand{sku: sku}
 	}
 	p.demand[d].qty += qty
 	if p.demand[d].qty > maxDemand {
 		return requestErr("lines", fmt.Sprintf("demand for one SKU exceeds %d", int64(maxDemand)))
 	}
-	p.parts = append(p.parts, linePart{line: line, sku: sku, demand: d, qty: qty})
+	var part *linePart
+	p.parts, part = extend(p.parts)
+	*part = linePart{line: line, sku: sku, demand: d, qty: qty}
 	return nil
 }
 
@@ -146,13 +153,15 @@ func (l *Ledger) checkHoldsPerSKU() error {
 // the strategy's first warehouse.
 func (l *Ledger) allocDemand(d *demand, ch *channel, force bool) bool {
 	p := &l.plan
-	p.avail = p.avail[:0]
-	for _, wh := range ch.sources {
-		a := int64(0)
-		if l.known(d.sku) {
-			a = l.cellAvail(d.sku, wh)
+	p.avail = slices.Grow(p.avail[:0], len(ch.sources))[:len(ch.sources)]
+	clear(p.avail)
+	if l.known(d.sku) && l.skus[d.sku].flags&skuDeleted == 0 {
+		pg, i := int(d.sku>>cellPageBits), d.sku&(cellPageSize-1)
+		for k, wh := range ch.sources {
+			if pages := l.cols[wh]; pg < len(pages) && pages[pg] != nil {
+				p.avail[k] = l.availIn(&pages[pg][i], wh)
+			}
 		}
-		p.avail = append(p.avail, a)
 	}
 	p.strategyOrder(ch.strategy)
 	d.lo = len(p.chunks)
@@ -164,16 +173,19 @@ func (l *Ledger) allocDemand(d *demand, ch *channel, force bool) bool {
 // strategyOrder fills p.order: priority keeps the configured order;
 // most_stock sorts by availability, highest first, ties in configured order.
 func (p *planScratch) strategyOrder(s Strategy) {
-	p.order = p.order[:0]
-	for i := range p.avail {
-		p.order = append(p.order, i)
+	n := len(p.avail)
+	p.order = slices.Grow(p.order[:0], n)[:n]
+	order := p.order
+	for i := range order {
+		order[i] = i
 	}
 	if s != StrategyMostStock {
 		return
 	}
-	for i := 1; i < len(p.order); i++ {
-		for j := i; j > 0 && p.avail[p.order[j]] > p.avail[p.order[j-1]]; j-- {
-			p.order[j], p.order[j-1] = p.order[j-1], p.order[j]
+	avail := p.avail[:n]
+	for i := 1; i < n; i++ {
+		for j := i; j > 0 && avail[order[j]] > avail[order[j-1]]; j-- {
+			order[j], order[j-1] = order[j-1], order[j]
 		}
 	}
 }
@@ -183,19 +195,19 @@ func (p *planScratch) take(d *demand, ch *channel, force bool) bool {
 	if !ch.split {
 		for _, i := range p.order {
 			if p.avail[i] >= d.qty {
-				p.chunks = append(p.chunks, chunk{wh: ch.sources[i], qty: d.qty})
+				p.addChunk(ch.sources[i], d.qty)
 				return true
 			}
 		}
 		if force {
-			p.chunks = append(p.chunks, chunk{wh: first, qty: d.qty})
+			p.addChunk(first, d.qty)
 		}
 		return force
 	}
 	rem := d.qty
 	for _, i := range p.order {
 		if q := min(p.avail[i], rem); q > 0 {
-			p.chunks = append(p.chunks, chunk{wh: ch.sources[i], qty: q})
+			p.addChunk(ch.sources[i], q)
 			rem -= q
 		}
 	}
@@ -215,9 +227,29 @@ func (p *planScratch) take(d *demand, ch *channel, force bool) bool {
 	return true
 }
 
+func (p *planScratch) addChunk(wh uint16, qty int64) {
+	var c *chunk
+	p.chunks, c = extend(p.chunks)
+	*c = chunk{wh: wh, qty: qty}
+}
+
+func (p *planScratch) addAlloc(sku uint32, wh, line uint16, qty int64) {
+	var a *holdAlloc
+	p.allocs, a = extend(p.allocs)
+	*a = holdAlloc{sku: sku, wh: wh, line: line, qty: qty}
+}
+
 // distribute hands each component's chunks to the lines that need it, in
 // line order, giving allocations per (line, SKU, warehouse).
 func (p *planScratch) distribute() {
+	if len(p.chunks) == len(p.demand) {
+		// one warehouse per component: each part is one allocation
+		for _, part := range p.parts {
+			ch := p.chunks[p.demand[part.demand].lo]
+			p.addAlloc(part.sku, ch.wh, part.line, part.qty)
+		}
+		return
+	}
 	p.cursor = p.cursor[:0]
 	for _, d := range p.demand {
 		p.cursor = append(p.cursor, cursor{chunk: d.lo})
@@ -228,7 +260,7 @@ func (p *planScratch) distribute() {
 			assert(c.chunk < p.demand[part.demand].hi, "allocation ran out of chunks")
 			ch := &p.chunks[c.chunk]
 			q := min(ch.qty-c.used, need)
-			p.allocs = append(p.allocs, holdAlloc{sku: part.sku, wh: ch.wh, line: part.line, qty: q})
+			p.addAlloc(part.sku, ch.wh, part.line, q)
 			need -= q
 			c.used += q
 			if c.used == ch.qty {

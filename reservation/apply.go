@@ -176,7 +176,6 @@ func (l *Ledger) applyStock(ev *Event) (Outcome, error) {
 		return OutcomeRejected, err
 	}
 	sku, wh := l.internSKU(ev.SKU), l.internWarehouse(ev.Warehouse)
-	l.touch(sku)
 	c := l.cellFor(sku, wh)
 	out := OutcomeApplied
 	if ev.Type == EventStockSet {
@@ -184,12 +183,12 @@ func (l *Ledger) applyStock(ev *Event) (Outcome, error) {
 		if c.flags&cellStamped != 0 && (at < c.setAt || at == c.setAt && ev.Seq <= c.setSeq) {
 			out = OutcomeStale
 		} else {
-			l.setFree(sku, c, ev.Qty)
+			l.setFree(sku, wh, c, ev.Qty)
 			c.setAt, c.setSeq, c.flags = at, ev.Seq, c.flags|cellStamped
 		}
 	} else {
 		l.dedupe.add(ev.ID)
-		l.setFree(sku, c, min(max(c.free+ev.Delta, -maxFree), maxFree))
+		l.setFree(sku, wh, c, min(max(c.free+ev.Delta, -maxFree), maxFree))
 	}
 	for _, id := range ev.Handoff {
 		if h, ok := l.holds.get(id); ok && h.state.Active() {

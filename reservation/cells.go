@@ -7,7 +7,7 @@ type cell struct {
 	held   int64  // Σ unconsumed allocations of active holds
 	setAt  int64  // `at` (unix ns) of the applied stock.set, if cellStamped
 	setSeq uint64 // `seq` of the applied stock.set, if cellStamped
-	safety int32  // own safety stock, if cellOwnSafety
+	safety int32  // own safety stock if cellOwnSafety, else the warehouse's
 	flags  uint32
 }
 
@@ -48,16 +48,35 @@ func (l *Ledger) cellFor(sku uint32, wh uint16) *cell {
 		l.cols[wh] = pages
 	}
 	if pages[p] == nil {
-		pages[p] = new(cellPage)
+		page := new(cellPage)
+		if safety := int32(l.whs[wh].safety); safety != 0 {
+			for i := range page {
+				page[i].safety = safety
+			}
+		}
+		pages[p] = page
 	}
 	return &pages[p][sku&(cellPageSize-1)]
 }
 
-func (l *Ledger) safetyOf(c *cell, wh uint16) int64 {
-	if c.flags&cellOwnSafety != 0 {
-		return int64(c.safety)
+// safetyOf is the cell's safety stock: every cell carries its own or its
+// warehouse's (see setWarehouseSafety), so reading it needs no branch.
+func (l *Ledger) safetyOf(c *cell, wh uint16) int64 { return int64(c.safety) }
+
+// setWarehouseSafety sets a warehouse's default safety stock and copies it
+// into its cells that have none of their own.
+func (l *Ledger) setWarehouseSafety(wh uint16, qty int64) {
+	l.whs[wh].safety = qty
+	for _, page := range l.cols[wh] {
+		if page == nil {
+			continue
+		}
+		for i := range page {
+			if page[i].flags&cellOwnSafety == 0 {
+				page[i].safety = int32(qty)
+			}
+		}
 	}
-	return l.whs[wh].safety
 }
 
 // cellAvail is free − held − safety, never below zero, and zero for a
@@ -67,23 +86,41 @@ func (l *Ledger) cellAvail(sku uint32, wh uint16) int64 {
 	if c == nil || l.skus[sku].flags&skuDeleted != 0 {
 		return 0
 	}
-	return max(0, c.free-c.held-l.safetyOf(c, wh))
+	return l.availIn(c, wh)
 }
 
-// addHeld changes a cell's held units and keeps the short set.
+// availIn is the cell's free − held − safety, never below zero (the SKU's
+// deleted flag is the caller's).
+func (l *Ledger) availIn(c *cell, wh uint16) int64 {
+	return max(0, c.free-c.held-int64(c.safety))
+}
+
+// addHeld changes a cell's held units and keeps the short set and the
+// views.
 func (l *Ledger) addHeld(sku uint32, wh uint16, delta int64) {
 	c := l.cellFor(sku, wh)
 	was := c.free < c.held
+	safety := l.safetyOf(c, wh)
+	a0 := max(0, c.free-c.held-safety)
 	c.held += delta
 	assert(c.held >= 0, "held below zero")
-	l.noteShort(sku, was, c.free < c.held)
+	if is := c.free < c.held; is != was {
+		l.noteShort(sku, was, is)
+	}
+	if l.views.on {
+		l.noteAvail(sku, wh, a0, max(0, c.free-c.held-safety))
+	}
 }
 
-// setFree sets a cell's free stock and keeps the short set.
-func (l *Ledger) setFree(sku uint32, c *cell, free int64) {
+// setFree sets a cell's free stock and keeps the short set and the views.
+func (l *Ledger) setFree(sku uint32, wh uint16, c *cell, free int64) {
 	was := c.free < c.held
+	a0 := l.availIn(c, wh)
 	c.free = free
 	l.noteShort(sku, was, c.free < c.held)
+	if l.views.on {
+		l.noteAvail(sku, wh, a0, l.availIn(c, wh))
+	}
 }
 
 func (l *Ledger) noteShort(sku uint32, was, is bool) {

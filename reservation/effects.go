@@ -36,7 +36,8 @@ func (fx *Effects) Reset() {
 }
 
 // next returns a cleared record slot, reusing the slot's line and
-// allocation slices.
+// allocation slices. Only an event record has a non-zero Event, so the
+// large Event is cleared only when the slot held one.
 func (fx *Effects) next() *Record {
 	n := len(fx.Records)
 	if n == cap(fx.Records) {
@@ -46,8 +47,35 @@ func (fx *Effects) next() *Record {
 	fx.Records = fx.Records[:n+1]
 	r := &fx.Records[n]
 	lines, allocs := r.Lines[:0], r.Allocations[:0]
-	*r = Record{Lines: lines, Allocations: allocs}
+	if r.Kind == RecordEvent {
+		*r = Record{Lines: lines, Allocations: allocs}
+		return r
+	}
+	r.HoldID, r.Channel, r.Forced, r.TTL, r.ExpiresAt = "", "", false, 0, 0
+	r.Lines, r.Allocations, r.Source, r.Outcome = lines, allocs, Source{}, 0
 	return r
+}
+
+// extend returns s one element longer and a pointer to the new element,
+// which may hold an old value. Setting a struct with pointers field by field
+// through it is several times faster than appending a composite literal,
+// which goes through a temporary and a typed copy.
+func extend[T any](s []T) ([]T, *T) {
+	n := len(s)
+	if n == cap(s) {
+		var zero T
+		s = append(s, zero)
+	} else {
+		s = s[:n+1]
+	}
+	return s, &s[n]
+}
+
+// addChange appends a channel change.
+func (fx *Effects) addChange(sku, channel string, qty int64) {
+	var c *ChannelChange
+	fx.Changes, c = extend(fx.Changes)
+	c.SKU, c.Channel, c.Qty = sku, channel, qty
 }
 
 // record numbers and appends a record.
@@ -64,11 +92,13 @@ func (l *Ledger) recordReserve(h *hold, fx *Effects) {
 	assert(r.Seq == h.seq, "hold seq")
 	r.Channel, r.Forced, r.TTL, r.ExpiresAt = h.channel, h.forced, durationOf(h.ttl), h.expiresAt
 	for _, ln := range h.lines {
-		r.Lines = append(r.Lines, Line{SKU: l.skus[ln.sku].name, Qty: ln.qty})
+		var dst *Line
+		r.Lines, dst = extend(r.Lines)
+		dst.SKU, dst.Qty = l.skus[ln.sku].name, ln.qty
 	}
 	for _, a := range h.allocs {
-		r.Allocations = append(r.Allocations, Allocation{
-			Line: int(a.line), SKU: l.skus[a.sku].name, Warehouse: l.whs[a.wh].name, Qty: a.qty,
-		})
+		var dst *Allocation
+		r.Allocations, dst = extend(r.Allocations)
+		dst.Line, dst.SKU, dst.Warehouse, dst.Qty, dst.HandedOff = int(a.line), l.skus[a.sku].name, l.whs[a.wh].name, a.qty, false
 	}
 }

@@ -1,6 +1,9 @@
 package reservation
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"unsafe"
+)
 
 // holdIndex owns every hold the ledger knows (active and retained) and
 // finds them by id.
@@ -8,62 +11,68 @@ import "hash/maphash"
 // Holds live in a slab of fixed-size chunks and are named by a 32-bit ref;
 // a closed hold that leaves the replay window goes back to a free list, so
 // the slab grows to the peak number of holds (bounded by MaxActiveHolds +
-// MaxRetainedHolds) and no further. The id index is an open-addressing
-// table of 8-byte slots, each holding the low 32 bits of the id's hash and
-// the hold's ref+1, with linear probing and backward-shift deletion (no
-// tombstones). A lookup reads one cache line of slots (and the hold only on
-// a 32-bit hash match); removing a hold needs only its slot value, so
-// evicting the oldest closed hold never touches the hold itself. At
-// millions of holds a second these cache misses are most of the cost,
-// which is why the index is not a Go map.
+// MaxRetainedHolds) and no further. The id index is a slotTable of slot
+// values (the id's hash and the hold's ref). At millions of holds a second
+// the cache misses of the index are most of the cost, so:
 //
-// Invariants: slots has n non-zero entries; len(slots) is a power of two
-// and at least twice n; every entry is reachable by probing from its hash
-// without crossing an empty slot.
+//   - The replay window is a ring of the closed holds' slot values, oldest
+//     first. A closed hold stays where it is in the slab; evicting the
+//     oldest needs only its slot value (which names its ref), so eviction
+//     reads the compact ring sequentially and never waits for the hold.
+//     The ring order is known in advance, so each retire prefetches the
+//     slot and the hold of the eviction evictAhead retires later: by the
+//     time the hold is evicted and its slab memory reused by the next new
+//     hold, both are in cache.
+//   - Reserve prefetches the slot of its id first and looks the id up (and
+//     indexes the new hold) only after planning and placing the hold and
+//     writing its record (see Ledger.Reserve), which hides most of that
+//     miss.
+//
+// Invariants: every known hold is in the table; ring[ringHead..] (ringLen
+// entries, cyclically) are the slot values of the closed holds, oldest
+// first.
 type holdIndex struct {
 	seed   maphash.Seed
-	slots  []uint64
-	n      int
+	table  slotTable
 	chunks []*holdChunk
 	next   uint32   // refs below next have been handed out
 	free   []uint32 // refs of slab holds not in use
 
-	// The replay window: closed holds are moved out of the slab into this
-	// ring (refs with closedRef set), written and evicted in order, so a
-	// closed hold's slab memory is reused at once while it is still in
-	// cache, and eviction reads the ring sequentially.
-	ring     []*holdChunk
-	ringHead uint32 // the oldest, once the ring is full
+	ring     []uint64 // slot values of closed holds, grows to ringSize
+	ringHead uint32   // the oldest, once the ring is full
 	ringLen  uint32
 	ringSize uint32
-	warmed   uint64 // see warm
 }
-
-// closedRef marks refs into the replay window ring.
-const closedRef = 1 << 31
 
 const (
 	holdChunkBits = 8
 	holdChunkSize = 1 << holdChunkBits
-	minIndexSlots = 1 << 10
+	// evictAhead is how many retires ahead the eviction's memory is
+	// prefetched.
+	evictAhead = 2
+	// maxHoldRef bounds hold refs: ref+1 must fit in a slot value's 32 bits.
+	maxHoldRef uint32 = 1<<32 - 2
 )
 
 type holdChunk [holdChunkSize]hold
 
 func newHoldIndex(window int) holdIndex {
-	assert(window > 0 && window < closedRef, "replay window size")
-	return holdIndex{seed: maphash.MakeSeed(), slots: make([]uint64, minIndexSlots), ringSize: uint32(window)}
+	assert(window > 0 && uint64(window) < uint64(maxHoldRef), "replay window size")
+	return holdIndex{seed: maphash.MakeSeed(), table: newSlotTable(), ringSize: uint32(window)}
 }
 
 func (x *holdIndex) hash(id string) uint32 { return uint32(maphash.String(x.seed, id)) }
 
 func (x *holdIndex) at(ref uint32) *hold {
-	if ref&closedRef != 0 {
-		p := ref &^ closedRef
-		return &x.ring[p>>holdChunkBits][p&(holdChunkSize-1)]
-	}
 	return &x.chunks[ref>>holdChunkBits][ref&(holdChunkSize-1)]
 }
+
+// entryOf is a slot value: the id's hash and the hold's ref+1 (never 0).
+func entryOf(hash, ref uint32) uint64 { return uint64(hash)<<32 | uint64(ref+1) }
+
+func entryRef(e uint64) uint32 { return uint32(e) - 1 }
+
+func entryHash(e uint64) uint32 { return uint32(e >> 32) }
 
 // alloc returns an unused hold with its ref set. A reused hold keeps its
 // old contents for the caller to reset (and their slices' capacity).
@@ -73,7 +82,7 @@ func (x *holdIndex) alloc() *hold {
 		x.free = x.free[:n-1]
 		return x.at(ref)
 	}
-	assert(x.next < closedRef-1, "hold ref space")
+	assert(x.next < maxHoldRef, "hold ref space")
 	if int(x.next>>holdChunkBits) == len(x.chunks) {
 		x.chunks = append(x.chunks, new(holdChunk))
 	}
@@ -83,171 +92,167 @@ func (x *holdIndex) alloc() *hold {
 	return h
 }
 
-// retire moves a closed hold from the slab into the replay window ring,
-// evicting the oldest closed hold when the ring is full, and frees the slab
-// slot. h must not be used afterwards.
-func (x *holdIndex) retire(h *hold) {
-	assert(h.ref&closedRef == 0 && h.entry != 0, "retiring a hold that is not active")
-	pos := x.ringHead
-	if x.ringLen < x.ringSize {
-		pos = x.ringLen
-		if int(pos>>holdChunkBits) == len(x.ring) {
-			x.ring = append(x.ring, new(holdChunk))
-		}
-		x.ringLen++
-	} else {
-		x.ringHead = (x.ringHead + 1) % x.ringSize
-		x.remove(x.at(closedRef | pos).entry)
-	}
-	slot := x.at(closedRef | pos)
-	moveHold(slot, h)
-	slot.ref = closedRef | pos
-	slot.entry = entryOf(uint32(h.entry>>32), slot.ref)
-	x.replace(h.entry, slot.entry)
-	h.entry = 0
-	x.free = append(x.free, h.ref)
-}
-
-// moveHold copies src into dst, keeping inline slices inline, and gives
-// dst's old heap slices (if any) to src for reuse.
-func moveHold(dst, src *hold) {
-	oldLines, oldAllocs := dst.lines, dst.allocs
-	ownLines, ownAllocs := dst.inlineLines(), dst.inlineAllocs()
-	srcLines, srcAllocs := src.inlineLines(), src.inlineAllocs()
-	*dst = *src
-	if srcLines {
-		dst.lines = dst.lineBuf[:len(src.lines)]
-	}
-	if srcAllocs {
-		dst.allocs = dst.allocBuf[:len(src.allocs)]
-	}
-	src.lines, src.allocs = nil, nil
-	if !ownLines && oldLines != nil {
-		src.lines = oldLines[:0]
-	}
-	if !ownAllocs && oldAllocs != nil {
-		src.allocs = oldAllocs[:0]
-	}
-}
-
-// ringEach calls fn for the closed holds, oldest first.
-func (x *holdIndex) ringEach(fn func(*hold)) {
-	for i := range x.ringLen {
-		fn(x.at(closedRef | (x.ringHead+i)%x.ringSize))
-	}
-}
-
-func entryOf(hash, ref uint32) uint64 { return uint64(hash)<<32 | uint64(ref+1) }
-
-func (x *holdIndex) home(hash uint32) int { return int(hash) & (len(x.slots) - 1) }
-
-// warm loads the slot a lookup of hash starts at, and the slot that
-// evicting the oldest closed hold will probe, without waiting for them:
-// the cache misses overlap with the command's other work. The loads are
-// kept in x.warmed so the compiler cannot drop them.
-func (x *holdIndex) warm(hash uint32) {
-	w := x.slots[x.home(hash)]
-	if x.ringLen == x.ringSize {
-		w += x.slots[x.home(uint32(x.at(closedRef|x.ringHead).entry>>32))]
-	}
-	x.warmed = w
-}
+// prefetchSlot starts loading the slot a lookup of hash begins at, so a
+// command can prefetch first and look up after its other work.
+func (x *holdIndex) prefetchSlot(hash uint32) { x.table.prefetch(hash) }
 
 // find returns the hold with this id and hash, or nil.
-func (x *holdIndex) find(id string, hash uint32) *hold {
-	mask := len(x.slots) - 1
-	for i := x.home(hash); ; i = (i + 1) & mask {
-		e := x.slots[i]
-		if e == 0 {
-			return nil
-		}
-		if uint32(e>>32) == hash {
-			if h := x.at(uint32(e) - 1); h.id == id {
-				return h
-			}
-		}
-	}
-}
+func (x *holdIndex) find(id string, hash uint32) *hold { return x.table.find(x, id, hash) }
 
 func (x *holdIndex) get(id string) (*hold, bool) {
 	h := x.find(id, x.hash(id))
 	return h, h != nil
 }
 
-// put indexes a hold whose id is not indexed yet; hash is x.hash(h.id).
+// put indexes a new hold whose id is not indexed yet; hash is x.hash(h.id).
 func (x *holdIndex) put(h *hold, hash uint32) {
-	if 2*(x.n+1) > len(x.slots) {
-		x.grow()
-	}
 	h.entry = entryOf(hash, h.ref)
-	x.insert(h.entry)
-	x.n++
+	x.table.insert(h.entry)
 }
 
-func (x *holdIndex) insert(e uint64) {
-	mask := len(x.slots) - 1
-	i := x.home(uint32(e >> 32))
-	for x.slots[i] != 0 {
-		i = (i + 1) & mask
+// unalloc returns a hold that was never indexed to the slab.
+func (x *holdIndex) unalloc(h *hold) {
+	assert(h.entry == 0, "returning an indexed hold")
+	x.free = append(x.free, h.ref)
+}
+
+// retire adds a closed hold to the replay window, evicting the oldest
+// closed hold when the window is full: it leaves the index and its slab
+// memory is reused.
+func (x *holdIndex) retire(h *hold) {
+	assert(h.entry != 0, "retiring a hold that is not indexed")
+	if x.ringLen < x.ringSize {
+		x.ring = append(x.ring, h.entry)
+		x.ringLen++
+		return
 	}
-	x.slots[i] = e
+	old := x.ring[x.ringHead]
+	x.table.remove(old)
+	x.free = append(x.free, entryRef(old))
+	x.ring[x.ringHead] = h.entry
+	x.ringHead = (x.ringHead + 1) % x.ringSize
+	x.prefetchEviction()
 }
 
-func (x *holdIndex) grow() {
-	old := x.slots
-	x.slots = make([]uint64, 2*len(old))
-	for _, e := range old {
-		if e != 0 {
-			x.insert(e)
+// prefetchEviction starts loading the slot and the hold that the retire
+// evictAhead from now will evict (and the following new hold reuse).
+func (x *holdIndex) prefetchEviction() {
+	e := x.ring[(x.ringHead+evictAhead)%x.ringSize]
+	x.table.prefetch(entryHash(e))
+	h := unsafe.Pointer(x.at(entryRef(e)))
+	for off := uintptr(0); off < unsafe.Sizeof(hold{}); off += 64 {
+		prefetch(unsafe.Add(h, off))
+	}
+}
+
+// ringEach calls fn for the closed holds, oldest first.
+func (x *holdIndex) ringEach(fn func(*hold)) {
+	for i := range x.ringLen {
+		fn(x.at(entryRef(x.ring[(x.ringHead+i)%x.ringSize])))
+	}
+}
+
+func (x *holdIndex) len() int { return x.table.n }
+
+// each calls fn for every indexed hold, in no particular order.
+func (x *holdIndex) each(fn func(*hold)) {
+	x.table.each(func(e uint64) { fn(x.at(entryRef(e))) })
+}
+
+// slotTable is an open-addressing table of 8-byte slots, each a slot value
+// (entryOf), with linear probing and backward-shift deletion (no
+// tombstones). A lookup reads one cache line of slots (and the hold only on
+// a 32-bit hash match).
+//
+// Invariants: slots has n non-zero entries; len(slots) is a power of two
+// and at least twice n; every entry is reachable by probing from its hash
+// without crossing an empty slot.
+type slotTable struct {
+	slots []uint64
+	n     int
+}
+
+const minIndexSlots = 1 << 10
+
+func newSlotTable() slotTable { return slotTable{slots: make([]uint64, minIndexSlots)} }
+
+func (t *slotTable) home(hash uint32) int { return int(hash) & (len(t.slots) - 1) }
+
+func (t *slotTable) prefetch(hash uint32) { prefetch(unsafe.Pointer(&t.slots[t.home(hash)])) }
+
+func (t *slotTable) find(x *holdIndex, id string, hash uint32) *hold {
+	mask := len(t.slots) - 1
+	for i := t.home(hash); ; i = (i + 1) & mask {
+		e := t.slots[i]
+		if e == 0 {
+			return nil
+		}
+		if entryHash(e) == hash {
+			if h := x.at(entryRef(e)); h.id == id {
+				return h
+			}
 		}
 	}
 }
 
-// replace swaps an entry for another with the same hash, in place.
-func (x *holdIndex) replace(old, e uint64) {
-	mask := len(x.slots) - 1
-	i := x.home(uint32(old >> 32))
-	for x.slots[i] != old {
-		assert(x.slots[i] != 0, "replacing a hold that is not indexed")
-		i = (i + 1) & mask
+func (t *slotTable) insert(e uint64) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
 	}
-	x.slots[i] = e
+	t.place(e)
+	t.n++
 }
 
-// remove unindexes the hold with this entry (see entryOf).
-func (x *holdIndex) remove(e uint64) {
-	mask := len(x.slots) - 1
-	i := x.home(uint32(e >> 32))
-	for x.slots[i] != e {
-		assert(x.slots[i] != 0, "removing a hold that is not indexed")
+func (t *slotTable) place(e uint64) {
+	mask := len(t.slots) - 1
+	i := t.home(entryHash(e))
+	for t.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = e
+}
+
+func (t *slotTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	for _, e := range old {
+		if e != 0 {
+			t.place(e)
+		}
+	}
+}
+
+// remove unindexes the hold with this slot value.
+func (t *slotTable) remove(e uint64) {
+	mask := len(t.slots) - 1
+	i := t.home(entryHash(e))
+	for t.slots[i] != e {
+		assert(t.slots[i] != 0, "removing a hold that is not indexed")
 		i = (i + 1) & mask
 	}
 	// backward-shift: move later entries of the probe run into the hole
 	// unless their home lies cyclically in (hole, j].
 	for j := i; ; {
 		j = (j + 1) & mask
-		e := x.slots[j]
+		e := t.slots[j]
 		if e == 0 {
 			break
 		}
-		k := x.home(uint32(e >> 32))
+		k := t.home(entryHash(e))
 		if (i <= j && i < k && k <= j) || (i > j && (k > i || k <= j)) {
 			continue
 		}
-		x.slots[i] = e
+		t.slots[i] = e
 		i = j
 	}
-	x.slots[i] = 0
-	x.n--
+	t.slots[i] = 0
+	t.n--
 }
 
-func (x *holdIndex) len() int { return x.n }
-
-// each calls fn for every indexed hold, in no particular order.
-func (x *holdIndex) each(fn func(*hold)) {
-	for _, e := range x.slots {
+func (t *slotTable) each(fn func(uint64)) {
+	for _, e := range t.slots {
 		if e != 0 {
-			fn(x.at(uint32(e) - 1))
+			fn(e)
 		}
 	}
 }

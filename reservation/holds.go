@@ -113,10 +113,6 @@ type hold struct {
 	allocBuf [2]holdAlloc
 }
 
-func (h *hold) inlineLines() bool { return cap(h.lines) > 0 && &h.lines[:1][0] == &h.lineBuf[0] }
-
-func (h *hold) inlineAllocs() bool { return cap(h.allocs) > 0 && &h.allocs[:1][0] == &h.allocBuf[0] }
-
 type holdLine struct {
 	sku uint32
 	qty int64
@@ -130,19 +126,19 @@ type holdAlloc struct {
 	qty      int64
 }
 
-// newHold returns a cleared hold from the slab; lines and allocations go
-// inline until they outgrow the buffers, and keep any larger capacity a
-// reused hold had.
+// newHold returns a hold from the slab with empty lines and allocations,
+// which go inline until they outgrow the buffers and keep any larger
+// capacity a reused hold had. The caller sets every other field.
 func (l *Ledger) newHold() *hold {
 	h := l.holds.alloc()
-	lines, allocs := h.lines[:0], h.allocs[:0]
-	*h = hold{ref: h.ref, heapIdx: -1, lines: lines, allocs: allocs}
+	h.lines, h.allocs = h.lines[:0], h.allocs[:0]
 	if h.lines == nil {
 		h.lines = h.lineBuf[:0]
 	}
 	if h.allocs == nil {
 		h.allocs = h.allocBuf[:0]
 	}
+	h.heapIdx, h.entry = -1, 0
 	return h
 }
 
@@ -159,13 +155,14 @@ func (l *Ledger) Hold(id string, dst *Hold) bool {
 		Seq: h.seq, Lines: dst.Lines[:0], Allocations: dst.Allocations[:0],
 	}
 	for _, ln := range h.lines {
-		dst.Lines = append(dst.Lines, Line{SKU: l.skus[ln.sku].name, Qty: ln.qty})
+		var d *Line
+		dst.Lines, d = extend(dst.Lines)
+		d.SKU, d.Qty = l.skus[ln.sku].name, ln.qty
 	}
 	for _, a := range h.allocs {
-		dst.Allocations = append(dst.Allocations, Allocation{
-			Line: int(a.line), SKU: l.skus[a.sku].name, Warehouse: l.whs[a.wh].name,
-			Qty: a.qty, HandedOff: a.consumed,
-		})
+		var d *Allocation
+		dst.Allocations, d = extend(dst.Allocations)
+		d.Line, d.SKU, d.Warehouse, d.Qty, d.HandedOff = int(a.line), l.skus[a.sku].name, l.whs[a.wh].name, a.qty, a.consumed
 	}
 	return true
 }
@@ -179,33 +176,69 @@ func (l *Ledger) result(h *hold, replayed bool) ReserveResult {
 // with another body fails with ErrIdempotencyConflict. On success fx gets
 // one record and the changed channel quantities.
 func (l *Ledger) Reserve(req ReserveRequest, now time.Time, fx *Effects) (ReserveResult, error) {
+	// The id's index slot is prefetched now and read only once the hold is
+	// placed, which hides most of the cache miss; an existing hold then
+	// decides the answer and the placement is undone.
 	idHash := l.holds.hash(req.ID)
-	l.holds.warm(idHash)
+	l.holds.prefetchSlot(idHash)
 	if err := l.checkRequest(&req); err != nil {
 		return ReserveResult{}, err
 	}
-	if h := l.holds.find(req.ID, idHash); h != nil {
-		if !l.sameRequest(h, &req) {
-			return ReserveResult{}, fmt.Errorf("%w: hold %q exists with another body", ErrIdempotencyConflict, req.ID)
+	err := l.planRequest(&req)
+	if err != nil || len(l.plan.unknown) > 0 {
+		// a forced hold that would intern SKUs looks first: interning
+		// cannot be undone
+		if h := l.holds.find(req.ID, idHash); h != nil {
+			return l.replayed(h, &req)
 		}
-		return l.result(h, true), nil
+		if err != nil {
+			return ReserveResult{}, err
+		}
 	}
-	chIdx, ok := l.channelIndex(req.Channel)
-	if !ok {
-		return ReserveResult{}, fmt.Errorf("%w: %q", ErrUnknownChannel, req.Channel)
-	}
-	if l.active >= l.lim.MaxActiveHolds {
-		return ReserveResult{}, limitErr("MaxActiveHolds", int64(l.lim.MaxActiveHolds), int64(l.active+1), "")
-	}
-	if err := l.planHold(&req, &l.channels[chIdx]); err != nil {
-		return ReserveResult{}, err
-	}
+	assert(fx != nil, "command without Effects")
+	changes := len(fx.Changes)
 	h := l.buildHold(&req, now.UnixNano())
 	l.beginViews(fx)
-	l.installHold(h, idHash)
+	l.holdStock(h)
 	l.endViews(fx)
 	l.recordReserve(h, fx)
+	if old := l.holds.find(req.ID, idHash); old != nil {
+		l.undoReserve(h, fx, changes)
+		return l.replayed(old, &req)
+	}
+	l.holds.put(h, idHash)
 	return l.result(h, false), nil
+}
+
+// undoReserve takes back a Reserve whose id turned out to exist: its record,
+// its channel changes (those after the first changes), its stock and its
+// (never indexed) hold.
+func (l *Ledger) undoReserve(h *hold, fx *Effects, changes int) {
+	fx.Records = fx.Records[:len(fx.Records)-1]
+	l.seq--
+	fx.Changes = fx.Changes[:changes]
+	l.unholdStock(h)
+}
+
+// replayed answers a Reserve whose id exists.
+func (l *Ledger) replayed(h *hold, req *ReserveRequest) (ReserveResult, error) {
+	if !l.sameRequest(h, req) {
+		return ReserveResult{}, fmt.Errorf("%w: hold %q exists with another body", ErrIdempotencyConflict, req.ID)
+	}
+	return l.result(h, true), nil
+}
+
+// planRequest checks the channel and the active-hold limit and plans the
+// allocations into l.plan.
+func (l *Ledger) planRequest(req *ReserveRequest) error {
+	chIdx, ok := l.channelIndex(req.Channel)
+	if !ok {
+		return fmt.Errorf("%w: %q", ErrUnknownChannel, req.Channel)
+	}
+	if l.active >= l.lim.MaxActiveHolds {
+		return limitErr("MaxActiveHolds", int64(l.lim.MaxActiveHolds), int64(l.active+1), "")
+	}
+	return l.planHold(req, &l.channels[chIdx])
 }
 
 func (l *Ledger) checkRequest(req *ReserveRequest) error {
@@ -261,6 +294,7 @@ func (l *Ledger) buildHold(req *ReserveRequest, now int64) *hold {
 	h.id, h.channel, h.forced = req.ID, req.Channel, req.Force
 	h.ttl, h.createdAt, h.state = int64(req.TTL), now, HoldHeld
 	h.seq = l.seq + 1 // the record that will be emitted for it
+	h.expiresAt = 0
 	switch {
 	case req.Force:
 		h.state = HoldConfirmed
@@ -273,33 +307,50 @@ func (l *Ledger) buildHold(req *ReserveRequest, now int64) *hold {
 		h.expiresAt = now + int64(l.cfg.DefaultHoldTTL)
 	}
 	for i, ln := range req.Lines {
-		h.lines = append(h.lines, holdLine{sku: l.plan.lineIDs[i], qty: ln.Qty})
+		var hl *holdLine
+		h.lines, hl = extend(h.lines)
+		*hl = holdLine{sku: l.plan.lineIDs[i], qty: ln.Qty}
 	}
 	h.allocs = append(h.allocs, l.plan.allocs...)
 	return h
 }
 
-// installHold adds a complete hold to the ledger: the one path for new
-// holds and replayed ones. The caller has begun views.
+// installHold adds a complete hold to the ledger: the path for replayed and
+// restored holds. The caller has begun views.
 func (l *Ledger) installHold(h *hold, idHash uint32) {
+	l.holdStock(h)
+	l.holds.put(h, idHash)
+}
+
+// holdStock applies a new hold's allocations to the cells and counts it as
+// active; unholdStock undoes it exactly for a hold that was never indexed.
+func (l *Ledger) holdStock(h *hold) {
 	for i, a := range h.allocs {
 		if !a.consumed {
-			l.touch(a.sku)
 			if firstOfSKU(h.allocs, i) {
 				l.skus[a.sku].holds++
 			}
-		}
-	}
-	for _, a := range h.allocs {
-		if !a.consumed {
 			l.addHeld(a.sku, a.wh, a.qty)
 		}
 	}
-	l.holds.put(h, idHash)
 	l.active++
 	if h.expiresAt != 0 {
 		l.expiry.push(h)
 	}
+}
+
+func (l *Ledger) unholdStock(h *hold) {
+	for i, a := range h.allocs {
+		if !a.consumed {
+			if firstOfSKU(h.allocs, i) {
+				l.skus[a.sku].holds--
+			}
+			l.addHeld(a.sku, a.wh, -a.qty)
+		}
+	}
+	l.active--
+	l.expiry.remove(h)
+	l.holds.unalloc(h)
 }
 
 // firstOfSKU reports whether allocs[i] is the first unconsumed allocation
@@ -427,14 +478,9 @@ func (l *Ledger) NextExpiry() (time.Time, bool) {
 func (l *Ledger) closeHold(h *hold, state HoldState) {
 	for i, a := range h.allocs {
 		if !a.consumed {
-			l.touch(a.sku)
 			if firstOfSKU(h.allocs, i) {
 				l.skus[a.sku].holds--
 			}
-		}
-	}
-	for _, a := range h.allocs {
-		if !a.consumed {
 			l.addHeld(a.sku, a.wh, -a.qty)
 		}
 	}
@@ -444,11 +490,6 @@ func (l *Ledger) closeHold(h *hold, state HoldState) {
 // handoffAll consumes every remaining allocation of an active hold, which
 // ends it.
 func (l *Ledger) handoffAll(h *hold) {
-	for i := range h.allocs {
-		if !h.allocs[i].consumed {
-			l.touch(h.allocs[i].sku)
-		}
-	}
 	for {
 		i := slices.IndexFunc(h.allocs, func(a holdAlloc) bool { return !a.consumed })
 		assert(i >= 0, "active hold with nothing left to hold")
@@ -461,7 +502,7 @@ func (l *Ledger) handoffAll(h *hold) {
 // consumeSKU consumes the hold's allocations of one SKU (the double-count
 // window: the stock figure that names the hold already subtracts them). When
 // nothing is left the hold is handed off and consumeSKU reports true (h
-// must not be used after that). The caller touched the SKU.
+// must not be used after that).
 func (l *Ledger) consumeSKU(h *hold, sku uint32) bool {
 	found := false
 	for i := range h.allocs {

@@ -1,6 +1,7 @@
 package reservation
 
 import (
+	"bytes"
 	"errors"
 	"slices"
 	"testing"
@@ -367,4 +368,87 @@ func TestHandoffCommand(t *testing.T) {
 		t.Fatalf("second handoff: %v", err)
 	}
 	e.checkReplay()
+}
+
+// TestReplayChangesNothing: a replay or a conflicting request on an existing
+// id (active or closed, plain or kit) leaves the state, the records and the
+// channel changes untouched, though Reserve places the stock before it looks
+// the id up.
+func TestReplayChangesNothing(t *testing.T) {
+	e := newEnv(t, testConfig())
+	e.set("a", "msk", 10)
+	e.set("b", "spb", 10)
+	e.kit("k", KitComponent{SKU: "a", Qty: 1}, KitComponent{SKU: "b", Qty: 2})
+	e.mustReserve("o1", "site", Line{SKU: "k", Qty: 2}, Line{SKU: "a", Qty: 1})
+	e.mustReserve("o2", "site", Line{SKU: "b", Qty: 1})
+	if err := e.l.Release("o2", e.now, &e.fx); err != nil {
+		t.Fatal(err)
+	}
+	e.commit()
+	for _, tc := range []struct {
+		id       string
+		lines    []Line
+		conflict bool
+	}{
+		{"o1", []Line{{SKU: "k", Qty: 2}, {SKU: "a", Qty: 1}}, false},
+		{"o1", []Line{{SKU: "k", Qty: 1}}, true},
+		{"o1", []Line{{SKU: "a", Qty: 20}}, true}, // would not fit either
+		{"o2", []Line{{SKU: "b", Qty: 1}}, false},
+		{"o2", []Line{{SKU: "k", Qty: 1}}, true},
+	} {
+		before := e.l.Snapshot()
+		// what earlier commands left in the Effects stays
+		earlierRec, earlierChange := Record{Seq: 99, Kind: RecordRelease, HoldID: "x"}, ChannelChange{SKU: "x", Channel: "site", Qty: 1}
+		e.fx.Records, e.fx.Changes = append(e.fx.Records, earlierRec), append(e.fx.Changes, earlierChange)
+		res, err := e.l.Reserve(ReserveRequest{ID: tc.id, Channel: "site", Lines: tc.lines}, e.now, &e.fx)
+		switch {
+		case tc.conflict && !errors.Is(err, ErrIdempotencyConflict):
+			t.Errorf("%s %v: err = %v, want conflict", tc.id, tc.lines, err)
+		case !tc.conflict && (err != nil || !res.Replayed):
+			t.Errorf("%s %v: %+v, %v, want a replay", tc.id, tc.lines, res, err)
+		}
+		if len(e.fx.Records) != 1 || len(e.fx.Changes) != 1 || e.fx.Records[0].Seq != 99 || e.fx.Changes[0] != earlierChange {
+			t.Errorf("%s %v: records %+v, changes %+v", tc.id, tc.lines, e.fx.Records, e.fx.Changes)
+		}
+		e.fx.Reset()
+		if !bytes.Equal(e.l.Snapshot(), before) {
+			t.Errorf("%s %v: state changed", tc.id, tc.lines)
+		}
+		if err := e.l.checkInvariants(); err != nil {
+			t.Fatalf("%s %v: %v", tc.id, tc.lines, err)
+		}
+	}
+	e.checkReplay()
+}
+
+// TestSafetyStockAfterRestore: a restored ledger applies the configured
+// safety stock (which the snapshot does not carry) to the restored cells,
+// also when the configuration changed since.
+func TestSafetyStockAfterRestore(t *testing.T) {
+	cfg := testConfig()
+	cfg.SafetyStock = []SafetyStock{{Warehouse: "msk", Qty: 2}, {Warehouse: "spb", SKU: "a", Qty: 1}}
+	e := newEnv(t, cfg)
+	e.set("a", "msk", 5)
+	e.set("a", "spb", 5)
+	e.set("b", "msk", 5)
+	snap := e.l.Snapshot()
+	changed := testConfig()
+	changed.SafetyStock = []SafetyStock{{Warehouse: "msk", Qty: 3}, {Warehouse: "msk", SKU: "b", Qty: 0}}
+	for _, tc := range []struct {
+		cfg          Config
+		wantA, wantB int64
+	}{{cfg, 3 + 4, 3}, {changed, 2 + 5, 5}} {
+		l, err := Restore(tc.cfg, snap)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.checkInvariants(); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := l.Available("a", "site")
+		b, _ := l.Available("b", "site")
+		if a != tc.wantA || b != tc.wantB {
+			t.Errorf("%+v: a %d b %d, want %d %d", tc.cfg.SafetyStock, a, b, tc.wantA, tc.wantB)
+		}
+	}
 }

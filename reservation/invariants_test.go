@@ -65,6 +65,9 @@ func (l *Ledger) checkCells(held map[[2]uint32]int64) error {
 					break
 				}
 				sku := uint32(p<<cellPageBits | i)
+				if c := &page[i]; c.flags&cellOwnSafety == 0 && int64(c.safety) != l.whs[wh].safety {
+					return fmt.Errorf("cell %d/%s: safety %d, warehouse's %d", sku, l.whs[wh].name, c.safety, l.whs[wh].safety)
+				}
 				if c := &page[i]; c.held != held[[2]uint32{sku, uint32(wh)}] {
 					return fmt.Errorf("cell %s/%s: held %d, holds say %d", l.skus[sku].name, l.whs[wh].name, c.held, held[[2]uint32{sku, uint32(wh)}])
 				}
@@ -112,6 +115,12 @@ func (l *Ledger) checkKitIndex() error {
 	}
 	if len(want) != len(l.kitsOf) {
 		return fmt.Errorf("reverse index has %d components, want %d", len(l.kitsOf), len(want))
+	}
+	for id := range l.skus {
+		sku := uint32(id)
+		if !slices.Equal(l.kitComps(sku), l.kits[sku]) || !slices.Equal(l.kitsOfComp(sku), l.kitsOf[sku]) {
+			return fmt.Errorf("sku %s: link %d does not mirror the kit maps", l.skus[id].name, l.skus[id].link)
+		}
 	}
 	return nil
 }

@@ -120,7 +120,17 @@ func (l *Ledger) deleteItem(id uint32) {
 // setKit replaces a kit's composition and keeps the reverse index
 // (component → kits, sorted by kit id so it is the same after Restore).
 func (l *Ledger) setKit(kit uint32, comps []kitComponent) {
-	for _, c := range l.kits[kit] {
+	old := l.kits[kit]
+	defer func() {
+		l.syncLink(kit)
+		for _, c := range old {
+			l.syncLink(c.sku)
+		}
+		for _, c := range comps {
+			l.syncLink(c.sku)
+		}
+	}()
+	for _, c := range old {
 		kits := l.kitsOf[c.sku]
 		if i, ok := slices.BinarySearch(kits, kit); ok {
 			kits = slices.Delete(kits, i, i+1)
@@ -147,4 +157,55 @@ func (l *Ledger) setKit(kit uint32, comps []kitComponent) {
 		l.kitsOf[c.sku] = kits
 		l.skus[c.sku].flags |= skuComponent
 	}
+}
+
+// skuLink is what a kit or a component has beyond a plain SKU: the kit's
+// components or the kits a component belongs to (never both once a command
+// is checked). It mirrors Ledger.kits and Ledger.kitsOf and is found by
+// index from skuInfo.link, so hot paths do not hash.
+type skuLink struct {
+	comps []kitComponent
+	kits  []uint32
+}
+
+// syncLink copies the SKU's entries of Ledger.kits and Ledger.kitsOf into
+// its link, allocating or freeing the link.
+func (l *Ledger) syncLink(sku uint32) {
+	s := &l.skus[sku]
+	comps, kits := l.kits[sku], l.kitsOf[sku]
+	if len(comps) == 0 && len(kits) == 0 {
+		if s.link != 0 {
+			l.links[s.link-1] = skuLink{}
+			l.freeLinks = append(l.freeLinks, s.link)
+			s.link = 0
+		}
+		return
+	}
+	if s.link == 0 {
+		if n := len(l.freeLinks); n > 0 {
+			s.link = l.freeLinks[n-1]
+			l.freeLinks = l.freeLinks[:n-1]
+		} else {
+			l.links = append(l.links, skuLink{})
+			s.link = uint32(len(l.links))
+		}
+	}
+	l.links[s.link-1] = skuLink{comps: comps, kits: kits}
+}
+
+// kitComps returns the components of a kit (nil for any other SKU).
+func (l *Ledger) kitComps(sku uint32) []kitComponent {
+	if k := l.skus[sku].link; k != 0 {
+		return l.links[k-1].comps
+	}
+	return nil
+}
+
+// kitsOfComp returns the kits a component belongs to, sorted by id (nil
+// for any other SKU).
+func (l *Ledger) kitsOfComp(sku uint32) []uint32 {
+	if k := l.skus[sku].link; k != 0 {
+		return l.links[k-1].kits
+	}
+	return nil
 }

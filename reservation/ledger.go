@@ -21,10 +21,13 @@ type Ledger struct {
 	channels []channel
 	chanIDs  map[string]int
 	srcWhs   []uint16 // union of the channels' warehouses
+	whChans  []uint64 // per warehouse id: the channels selling from it (bit i: channel i)
 
-	kits   map[uint32][]kitComponent // kit → components, in 1C's order
-	kitsOf map[uint32][]uint32       // component → kits, sorted by kit id
-	items  map[uint32]*itemAttrs
+	kits      map[uint32][]kitComponent // kit → components, in 1C's order
+	kitsOf    map[uint32][]uint32       // component → kits, sorted by kit id
+	links     []skuLink                 // kits and kitsOf by skuInfo.link, for the hot paths
+	freeLinks []uint32
+	items     map[uint32]*itemAttrs
 
 	holds  holdIndex // active holds and the replay window of closed ones
 	active int
@@ -45,10 +48,11 @@ type Ledger struct {
 	plan      planScratch
 }
 
-// skuInfo is one interned SKU. 24 bytes: a million SKUs cost 24 MB here.
+// skuInfo is one interned SKU. 32 bytes: a million SKUs cost 32 MB here.
 type skuInfo struct {
 	name       string
 	holds      int32  // active holds with an unconsumed allocation of this SKU
+	link       uint32 // 1 + index in Ledger.links for a kit or component, else 0
 	shortCells uint16 // cells where free < held
 	flags      uint8
 }
@@ -123,10 +127,16 @@ func (l *Ledger) applyConfig() {
 		}
 		l.channels = append(l.channels, ch)
 		l.chanIDs[cc.Name] = i
+		for _, wh := range ch.sources {
+			for int(wh) >= len(l.whChans) {
+				l.whChans = append(l.whChans, 0)
+			}
+			l.whChans[wh] |= 1 << i
+		}
 	}
 	for _, s := range l.cfg.SafetyStock {
 		if s.SKU == "" {
-			l.whs[l.internWarehouse(s.Warehouse)].safety = s.Qty
+			l.setWarehouseSafety(l.internWarehouse(s.Warehouse), s.Qty)
 		}
 	}
 	for _, s := range l.cfg.SafetyStock {
@@ -178,7 +188,7 @@ func (l *Ledger) internSKU(name string) uint32 {
 	if id, ok := l.skuIDs[name]; ok {
 		return id
 	}
-	assert(len(l.skus) < 1<<32-1, "sku id space")
+	assert(uint64(len(l.skus)) < 1<<32-1, "sku id space")
 	id := uint32(len(l.skus))
 	l.skus = append(l.skus, skuInfo{name: name})
 	l.skuIDs[name] = id

@@ -294,7 +294,7 @@ func (l *Ledger) restoreCells(r *reader) {
 				return
 			}
 			c := l.cellFor(uint32(sku), uint16(wh))
-			l.setFree(uint32(sku), c, r.int("cell.free", -maxFree, maxFree))
+			l.setFree(uint32(sku), uint16(wh), c, r.int("cell.free", -maxFree, maxFree))
 			if r.bool("cell.stamped") {
 				c.flags |= cellStamped
 				c.setAt, c.setSeq = r.varint("cell.set_at"), r.uvarint("cell.set_seq")

@@ -2,81 +2,212 @@ package reservation
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 )
 
 // viewTracker finds the (SKU, channel) pairs a command changed without
-// scanning the catalog: each mutation first touches the SKUs it will change
-// (which pulls in the kits they are components of, through the reverse
-// index), and at the end their channel quantities before and after are
-// compared; the differences go to Effects.Changes.
+// scanning the catalog or reading anything twice.
 //
-// Each SKU's availability per source warehouse is read once into a vector
-// at its first touch (the before-state) and once more at the end if it was
-// touched (the after-state); channel quantities, kits included, are sums
-// and minimums over those vectors. A SKU whose kit composition or deleted
-// flag the command changes is touched with touchItem, which computes its
-// before-quantities at once, since they cannot be derived afterwards.
+// Channel quantities are sums of cell availability (and, for a kit,
+// minimums over its components of such sums), so a command only has to
+// know, per SKU and channel, by how much the availability it changed moved:
+// every cell change goes through noteAvail with the cell's availability
+// before and after, which adds the difference to the SKU's delta in each
+// channel that sells from the cell's warehouse. At the end a plain SKU
+// changed in exactly the channels whose delta is not zero, and its new
+// quantity is read from the cells; a kit's quantity before the command is
+// the minimum over its components of (current sum − delta) / qty, so it
+// needs no state saved in advance either.
+//
+// A SKU whose kit composition or deleted flag the command changes is
+// tracked with touchItem before the change: its quantities (and those of
+// the kits it is a component of) are computed at once and compared with
+// the ones at the end, since they cannot be derived from deltas.
+//
+// Invariant: refs lists each SKU at most once; vals holds stride values per
+// ref: len(channels) deltas (viewCells) or quantities before the command
+// (viewEager), then, once computed at the end (viewRef.summed), the SKU's
+// channel sums of availability (len(channels)).
 type viewTracker struct {
-	on      bool
-	skus    []uint32 // SKUs whose channel quantities are compared
-	eager   []bool   // before-quantities computed at touch, in before
-	before  []int64  // len(skus) × len(channels)
-	qtyA    []int64  // scratch
-	qtyB    []int64  // scratch
-	vecSKUs []uint32 // SKUs with availability vectors
-	dirty   []bool   // touched: read again at the end
-	vecs    []int64  // before-state vectors, len(vecSKUs) × len(srcWhs)
-	after   []int64  // after-state vectors, filled by endViews
-	ending  bool     // endViews is running: new vectors go to after too
+	on       bool
+	stride   int
+	refs     []viewRef
+	vals     []int64
+	index    map[uint32]int32 // SKU → ref, kept once refs outgrow viewScanMax
+	indexed  bool
+	last     int     // the ref noteAvail found last
+	vec      []int64 // scratch: availability per source warehouse
+	qty      []int64 // scratch: channel quantities
+	qtyB     []int64 // scratch: channel quantities
+	sums     []int64 // scratch: channel sums
+	compRefs []int   // scratch: refs of a kit's components
+}
+
+// viewScanMax is the number of tracked SKUs up to which a scan finds a ref
+// faster than a map.
+const viewScanMax = 32
+
+type viewKind uint8
+
+const (
+	viewCells viewKind = iota + 1 // a SKU whose cells changed: vals are deltas
+	viewKit                       // a kit with a changed component
+	viewEager                     // quantities computed at touch: vals are before
+)
+
+type viewRef struct {
+	sku    uint32
+	kind   viewKind
+	summed bool   // the channel sums are in vals
+	mask   uint64 // viewCells: channels whose delta was changed (bit i: channel i)
 }
 
 func (l *Ledger) beginViews(fx *Effects) {
 	v := &l.views
 	v.on = fx != nil
-	v.skus, v.eager, v.before = v.skus[:0], v.eager[:0], v.before[:0]
-	v.vecSKUs, v.dirty, v.vecs, v.after = v.vecSKUs[:0], v.dirty[:0], v.vecs[:0], v.after[:0]
+	v.stride = 2 * len(l.channels)
+	clear(v.vals) // addRef relies on the capacity past len being zero
+	v.refs, v.vals, v.last = v.refs[:0], v.vals[:0], 0
+	if v.indexed {
+		clear(v.index)
+		v.indexed = false
+	}
 }
 
-// touch must be called before the SKU's cells change.
-func (l *Ledger) touch(sku uint32) {
-	if !l.views.on {
-		return
+// find returns the ref of a tracked SKU or -1.
+func (v *viewTracker) find(sku uint32) int {
+	if v.indexed {
+		if i, ok := v.index[sku]; ok {
+			return int(i)
+		}
+		return -1
 	}
-	l.views.dirty[l.vector(sku)] = true
-	l.track(sku, false)
-	if l.skus[sku].flags&skuComponent != 0 {
-		for _, kit := range l.kitsOf[sku] {
-			l.track(kit, false)
+	for i := len(v.refs) - 1; i >= 0; i-- {
+		if v.refs[i].sku == sku {
+			return i
 		}
 	}
+	return -1
+}
+
+// addRef tracks a SKU that find did not return and returns its ref.
+func (v *viewTracker) addRef(sku uint32, kind viewKind) int {
+	i := len(v.refs)
+	var r *viewRef
+	v.refs, r = extend(v.refs)
+	*r = viewRef{sku: sku, kind: kind}
+	n := len(v.vals)
+	if n+v.stride > cap(v.vals) {
+		v.vals = slices.Grow(v.vals, v.stride) // zeroes past len: new or cleared
+	}
+	v.vals = v.vals[:n+v.stride]
+	switch {
+	case v.indexed:
+		v.index[sku] = int32(i)
+	case len(v.refs) > viewScanMax:
+		if v.index == nil {
+			v.index = make(map[uint32]int32)
+		}
+		for j, r := range v.refs {
+			v.index[r.sku] = int32(j)
+		}
+		v.indexed = true
+	}
+	return i
+}
+
+// head returns ref i's deltas or before-quantities.
+func (l *Ledger) head(i int) []int64 {
+	v := &l.views
+	return v.vals[i*v.stride : i*v.stride+len(l.channels)]
+}
+
+// refSums returns ref i's channel sums of availability (the quantities of
+// a plain SKU), computing them once.
+func (l *Ledger) refSums(i int) []int64 {
+	v := &l.views
+	nc := len(l.channels)
+	sums := v.vals[i*v.stride+nc : (i+1)*v.stride]
+	if !v.refs[i].summed {
+		l.channelSums(v.refs[i].sku, sums)
+		v.refs[i].summed = true
+	}
+	return sums
+}
+
+// channelSums sets sums[c] to the SKU's availability summed over channel
+// c's warehouses.
+func (l *Ledger) channelSums(sku uint32, sums []int64) {
+	v := &l.views
+	v.vec = slices.Grow(v.vec[:0], len(l.srcWhs))[:len(l.srcWhs)]
+	l.readVector(sku, v.vec)
+	for c := range l.channels {
+		sums[c] = sumAt(v.vec, l.channels[c].srcIdx)
+	}
+}
+
+// noteAvail records that a cell of the SKU in warehouse wh moved from
+// availability a0 to a1 (as if the SKU were not deleted). Called by every
+// change of free or held.
+func (l *Ledger) noteAvail(sku uint32, wh uint16, a0, a1 int64) {
+	v := &l.views
+	if a0 == a1 || l.skus[sku].flags&(skuKit|skuDeleted) != 0 {
+		// a kit's quantity comes from its components, not its own cells; a
+		// deleted SKU's cells count as 0
+		return
+	}
+	i := v.last
+	if i >= len(v.refs) || v.refs[i].sku != sku {
+		if i = v.find(sku); i < 0 {
+			i = v.addRef(sku, viewCells)
+			for _, kit := range l.kitsOfComp(sku) {
+				if v.find(kit) < 0 {
+					v.addRef(kit, viewKit)
+				}
+			}
+		}
+		v.last = i
+	}
+	r := &v.refs[i]
+	if r.kind != viewCells {
+		return // eager: compared in full at the end
+	}
+	chans := l.whChannels(wh)
+	r.mask |= chans
+	deltas := v.vals[i*v.stride:]
+	for m := chans; m != 0; m &= m - 1 {
+		deltas[bits.TrailingZeros64(m)] += a1 - a0
+	}
+}
+
+// whChannels is the set of channels (bit i: channel i) that sell from wh.
+func (l *Ledger) whChannels(wh uint16) uint64 {
+	if int(wh) < len(l.whChans) {
+		return l.whChans[wh]
+	}
+	return 0
 }
 
 // touchItem must be called before the SKU's kit composition or deleted
-// flag change.
+// flag change: it saves the quantities of the SKU and of the kits it is a
+// component of.
 func (l *Ledger) touchItem(sku uint32) {
 	if !l.views.on {
 		return
 	}
-	assert(!slices.Contains(l.views.skus, sku), "item touched after its stock")
-	l.track(sku, true)
-	l.touch(sku)
+	l.trackEager(sku)
+	for _, kit := range l.kitsOfComp(sku) {
+		l.trackEager(kit)
+	}
 }
 
-func (l *Ledger) track(sku uint32, eager bool) {
+func (l *Ledger) trackEager(sku uint32) {
 	v := &l.views
-	if slices.Contains(v.skus, sku) {
-		return
-	}
-	v.skus = append(v.skus, sku)
-	v.eager = append(v.eager, eager)
-	if eager {
-		v.before = l.channelQtys(sku, v.before, false)
-		return
-	}
-	for range l.channels {
-		v.before = append(v.before, 0)
-	}
+	assert(v.find(sku) < 0, "item touched after its stock")
+	i := v.addRef(sku, viewEager)
+	v.qty = l.channelQtys(sku, v.qty[:0])
+	copy(l.head(i), v.qty)
 }
 
 func (l *Ledger) endViews(fx *Effects) {
@@ -85,99 +216,112 @@ func (l *Ledger) endViews(fx *Effects) {
 		return
 	}
 	v.on = false
-	n := len(l.srcWhs)
-	v.after = append(v.after[:0], v.vecs...)
-	v.ending = true
-	defer func() { v.ending = false }()
-	changed := false
-	for i, dirty := range v.dirty {
-		if dirty {
-			after := v.after[i*n : (i+1)*n]
-			l.readVector(v.vecSKUs[i], after)
-			changed = changed || !slices.Equal(after, v.vecs[i*n:(i+1)*n])
-		}
-	}
-	if !changed && !slices.Contains(v.eager, true) {
-		return
-	}
-	nc := len(l.channels)
-	for i, sku := range v.skus {
-		before := v.before[i*nc : (i+1)*nc]
-		if !v.eager[i] {
-			v.qtyB = l.channelQtys(sku, v.qtyB[:0], false)
-			before = v.qtyB
-		}
-		v.qtyA = l.channelQtys(sku, v.qtyA[:0], true)
-		for c, q := range v.qtyA {
-			if q != before[c] {
-				fx.Changes = append(fx.Changes, ChannelChange{SKU: l.skus[sku].name, Channel: l.channels[c].name, Qty: q})
-			}
-		}
-	}
-}
-
-// channelQtys appends the SKU's quantity in every channel, in channel order,
-// computed from the before- or after-state vectors:
-// Σ available over the channel's warehouses; for a kit, the minimum over
-// components of floor(their channel quantity / qty); zero when deleted.
-func (l *Ledger) channelQtys(sku uint32, dst []int64, afterState bool) []int64 {
-	s := &l.skus[sku]
-	start := len(dst)
-	for range l.channels {
-		dst = append(dst, 0)
-	}
-	out := dst[start:]
-	switch {
-	case s.flags&skuDeleted != 0:
-	case s.flags&skuKit == 0:
-		av := l.vectorIn(afterState, l.vector(sku))
-		for c := range l.channels {
-			out[c] = sumAt(av, l.channels[c].srcIdx)
-		}
-	default:
-		for i, comp := range l.kits[sku] {
-			av := l.vectorIn(afterState, l.vector(comp.sku))
-			for c := range l.channels {
-				if q := sumAt(av, l.channels[c].srcIdx) / comp.qty; i == 0 || q < out[c] {
-					out[c] = q
+	for i, r := range v.refs {
+		switch r.kind {
+		case viewCells:
+			l.reportCells(fx, i)
+		case viewKit:
+			l.reportKit(fx, r.sku)
+		case viewEager:
+			before := l.head(i)
+			v.qty = l.channelQtys(r.sku, v.qty[:0])
+			for c, q := range v.qty {
+				if q != before[c] {
+					l.change(fx, r.sku, c, q)
 				}
 			}
 		}
 	}
+}
+
+func (l *Ledger) change(fx *Effects, sku uint32, c int, qty int64) {
+	fx.addChange(l.skus[sku].name, l.channels[c].name, qty)
+}
+
+// reportCells reports the channels of a plain SKU (ref i) whose delta is
+// not zero.
+func (l *Ledger) reportCells(fx *Effects, i int) {
+	r := &l.views.refs[i]
+	deltas := l.head(i)
+	var sums []int64
+	for m := r.mask; m != 0; m &= m - 1 {
+		c := bits.TrailingZeros64(m)
+		if deltas[c] == 0 {
+			continue
+		}
+		if sums == nil {
+			sums = l.refSums(i)
+		}
+		l.change(fx, r.sku, c, sums[c])
+	}
+}
+
+// reportKit compares a kit's quantities now with the ones its components'
+// deltas give for before the command, in the channels where a component
+// moved.
+func (l *Ledger) reportKit(fx *Effects, kit uint32) {
+	v := &l.views
+	nc := len(l.channels)
+	comps := l.kitComps(kit)
+	v.compRefs = v.compRefs[:0]
+	var mask uint64
+	for _, comp := range comps {
+		j := v.find(comp.sku)
+		if j >= 0 {
+			assert(v.refs[j].kind == viewCells, "kit component tracked eagerly without its kit")
+			mask |= v.refs[j].mask
+		}
+		v.compRefs = append(v.compRefs, j)
+	}
+	if mask == 0 {
+		return
+	}
+	v.qty, v.qtyB = slices.Grow(v.qty[:0], nc)[:nc], slices.Grow(v.qtyB[:0], nc)[:nc]
+	before, after := v.qty, v.qtyB
+	for i, comp := range comps {
+		var sums, deltas []int64
+		if j := v.compRefs[i]; j >= 0 {
+			sums, deltas = l.refSums(j), l.head(j)
+		} else {
+			v.sums = slices.Grow(v.sums[:0], nc)[:nc]
+			sums = v.sums
+			l.channelSums(comp.sku, sums)
+		}
+		for m := mask; m != 0; m &= m - 1 {
+			c := bits.TrailingZeros64(m)
+			a := sums[c]
+			b := a
+			if deltas != nil {
+				b -= deltas[c]
+			}
+			if comp.qty != 1 {
+				a, b = a/comp.qty, b/comp.qty
+			}
+			if i == 0 || a < after[c] {
+				after[c] = a
+			}
+			if i == 0 || b < before[c] {
+				before[c] = b
+			}
+		}
+	}
+	for m := mask; m != 0; m &= m - 1 {
+		if c := bits.TrailingZeros64(m); after[c] != before[c] {
+			l.change(fx, kit, c, after[c])
+		}
+	}
+}
+
+// channelQtys appends the SKU's quantity in every channel, in channel order.
+func (l *Ledger) channelQtys(sku uint32, dst []int64) []int64 {
+	for c := range l.channels {
+		dst = append(dst, l.channelQty(sku, &l.channels[c]))
+	}
 	return dst
 }
 
-// vector returns the index of the SKU's availability vector, reading it
-// from the cells the first time in a command (into both the before and,
-// once endViews has started, the after vectors: an untouched SKU has not
-// changed).
-func (l *Ledger) vector(sku uint32) int {
-	v := &l.views
-	if i := slices.Index(v.vecSKUs, sku); i >= 0 {
-		return i
-	}
-	n := len(l.srcWhs)
-	v.vecSKUs = append(v.vecSKUs, sku)
-	v.dirty = append(v.dirty, false)
-	v.vecs = slices.Grow(v.vecs, n)[:len(v.vecs)+n]
-	l.readVector(sku, v.vecs[len(v.vecs)-n:])
-	if v.ending {
-		v.after = append(v.after, v.vecs[len(v.vecs)-n:]...)
-	}
-	return len(v.vecSKUs) - 1
-}
-
-// vectorIn returns vector i in the before or after state.
-func (l *Ledger) vectorIn(afterState bool, i int) []int64 {
-	n := len(l.srcWhs)
-	vecs := l.views.vecs
-	if afterState {
-		vecs = l.views.after
-	}
-	return vecs[i*n : (i+1)*n]
-}
-
-// readVector reads the SKU's available in every source warehouse.
+// readVector reads the SKU's availability in every source warehouse
+// (Ledger.srcWhs) into av.
 func (l *Ledger) readVector(sku uint32, av []int64) {
 	if l.skus[sku].flags&skuDeleted != 0 {
 		clear(av)
@@ -187,8 +331,7 @@ func (l *Ledger) readVector(sku uint32, av []int64) {
 	for k, wh := range l.srcWhs {
 		a := int64(0)
 		if pages := l.cols[wh]; p < len(pages) && pages[p] != nil {
-			c := &pages[p][i]
-			a = max(0, c.free-c.held-l.safetyOf(c, wh))
+			a = l.availIn(&pages[p][i], wh)
 		}
 		av[k] = a
 	}
@@ -212,7 +355,7 @@ func (l *Ledger) channelQty(sku uint32, ch *channel) int64 {
 		return l.sumAvail(sku, ch)
 	}
 	qty := int64(-1)
-	for _, c := range l.kits[sku] {
+	for _, c := range l.kitComps(sku) {
 		q := l.sumAvail(c.sku, ch) / c.qty
 		if qty < 0 || q < qty {
 			qty = q
@@ -293,7 +436,7 @@ func (l *Ledger) warehouseAvail(sku uint32, wh uint16) int64 {
 		return l.cellAvail(sku, wh)
 	}
 	qty := int64(-1)
-	for _, c := range l.kits[sku] {
+	for _, c := range l.kitComps(sku) {
 		q := l.cellAvail(c.sku, wh) / c.qty
 		if qty < 0 || q < qty {
 			qty = q

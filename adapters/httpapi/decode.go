@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -82,12 +83,18 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
-// DecodeReserve decodes and checks a reserve body.
+// DecodeReserve decodes and checks a reserve body. Field names are
+// matched exactly and a field given twice is refused.
 func DecodeReserve(body []byte, maxLines int) (ReserveBody, error) {
-	var rb ReserveBody
-	if err := decodeStrict(body, &rb); err != nil {
+	rb, err := decodeReserveBody(body)
+	if err != nil {
 		return ReserveBody{}, err
 	}
+	return checkReserve(rb, maxLines)
+}
+
+// checkReserve checks a decoded reserve body's values.
+func checkReserve(rb ReserveBody, maxLines int) (ReserveBody, error) {
 	if err := checkID("id", rb.ID, MaxHoldIDBytes); err != nil {
 		return ReserveBody{}, err
 	}
@@ -101,8 +108,8 @@ func DecodeReserve(body []byte, maxLines int) (ReserveBody, error) {
 		return ReserveBody{}, &fieldError{"lines", fmt.Sprintf("%d lines, at most %d (MaxLinesPerHold)", len(rb.Lines), maxLines)}
 	}
 	for i, ln := range rb.Lines {
-		if err := checkID(fmt.Sprintf("lines[%d].sku", i), ln.SKU, MaxSKUBytes); err != nil {
-			return ReserveBody{}, err
+		if reason, ok := idProblem(ln.SKU, MaxSKUBytes); !ok {
+			return ReserveBody{}, &fieldError{fmt.Sprintf("lines[%d].sku", i), reason}
 		}
 		if ln.Qty <= 0 {
 			return ReserveBody{}, &fieldError{fmt.Sprintf("lines[%d].qty", i), "must be a positive whole number"}
@@ -149,20 +156,48 @@ func DecodeBatch(body []byte, maxSKUs int) (BatchBody, error) {
 }
 
 func checkID(field, v string, maxBytes int) error {
-	switch {
-	case v == "":
-		return &fieldError{field, "is required"}
-	case len(v) > maxBytes:
-		return &fieldError{field, fmt.Sprintf("%d bytes, at most %d", len(v), maxBytes)}
-	case !utf8.ValidString(v):
-		return &fieldError{field, "is not valid UTF-8"}
-	}
-	for _, r := range v {
-		if r < 0x20 || r == 0x7f {
-			return &fieldError{field, "contains a control character"}
-		}
+	if reason, ok := idProblem(v, maxBytes); !ok {
+		return &fieldError{field, reason}
 	}
 	return nil
+}
+
+// idProblem says what is wrong with an id, SKU or channel, if anything.
+func idProblem(v string, maxBytes int) (reason string, ok bool) {
+	switch {
+	case v == "":
+		return "is required", false
+	case len(v) > maxBytes:
+		return fmt.Sprintf("%d bytes, at most %d", len(v), maxBytes), false
+	}
+	// skip the plain ASCII prefix eight bytes at a time
+	i := 0
+	for i+8 <= len(v) && !controlOrWide(binary.LittleEndian.Uint64([]byte(v[i:i+8]))) {
+		i += 8
+	}
+	for i < len(v) && v[i] >= 0x20 && v[i] < 0x7f {
+		i++
+	}
+	if i == len(v) {
+		return "", true
+	}
+	if !utf8.ValidString(v) {
+		return "is not valid UTF-8", false
+	}
+	for _, r := range v[i:] {
+		if r < 0x20 || r == 0x7f {
+			return "contains a control character", false
+		}
+	}
+	return "", true
+}
+
+// controlOrWide reports whether any byte of w is below 0x20, 0x7f or not
+// ASCII.
+func controlOrWide(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	del := w ^ (ones * 0x7f)
+	return ((w-ones*0x20)&^w|(del-ones)&^del|w)&highs != 0
 }
 
 func checkTTL(ttl *int64) error {

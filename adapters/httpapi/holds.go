@@ -60,7 +60,7 @@ func (s *Server) createHold(ctx *fasthttp.RequestCtx) {
 	if replayed {
 		status = fasthttp.StatusOK
 	}
-	writeJSON(ctx, status, holdReply(&h))
+	writeHoldReply(ctx, status, &h)
 }
 
 func (s *Server) confirmHold(ctx *fasthttp.RequestCtx, id string) {
@@ -94,7 +94,7 @@ func (s *Server) writeHold(ctx *fasthttp.RequestCtx, h reservation.Hold, err err
 		s.writeBackendError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, holdReply(&h))
+	writeHoldReply(ctx, fasthttp.StatusOK, &h)
 }
 
 func (s *Server) availability(ctx *fasthttp.RequestCtx, sku string) {

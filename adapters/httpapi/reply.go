@@ -65,7 +65,8 @@ type ChannelAvailReply struct {
 	Available int64  `json:"available"`
 }
 
-// holdReply renders a ledger hold.
+// holdReply renders a ledger hold as its JSON shape; the server writes
+// the same bytes with appendHoldReply.
 func holdReply(h *reservation.Hold) HoldReply {
 	r := HoldReply{
 		ID: h.ID, Channel: h.Channel, State: h.State.String(), Forced: h.Forced,

@@ -6,6 +6,8 @@ import (
 	"net"
 
 	"github.com/valyala/fasthttp"
+
+	"stockd/reservation"
 )
 
 // errorBody is the one error shape of the API.
@@ -25,7 +27,27 @@ func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
 }
 
 func writeError(ctx *fasthttp.RequestCtx, status int, code, message string, details map[string]any) {
-	writeJSON(ctx, status, errorBody{Error: code, Message: message, Details: details})
+	var buf [replyBufBytes]byte
+	body, ok := appendErrorBody(buf[:0], code, message, details)
+	if !ok {
+		writeJSON(ctx, status, errorBody{Error: code, Message: message, Details: details})
+		return
+	}
+	writeBody(ctx, status, body)
+}
+
+// writeHoldReply answers with a hold (see appendHoldReply).
+func writeHoldReply(ctx *fasthttp.RequestCtx, status int, h *reservation.Hold) {
+	var buf [replyBufBytes]byte
+	writeBody(ctx, status, appendHoldReply(buf[:0], h))
+}
+
+// writeBody answers with a JSON body, appended to the response as
+// writeJSON's encoder did.
+func writeBody(ctx *fasthttp.RequestCtx, status int, body []byte) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.Response.AppendBody(body)
 }
 
 // errorHandler answers errors fasthttp meets before a handler runs:

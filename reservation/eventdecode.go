@@ -1,0 +1,1120 @@
+package reservation
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/bits"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// The event decoder is a single pass over the JSON text of one flat event
+// object. It reads exactly what encoding/json would read into the wire
+// struct the decoder was first written with (pointers for optional strings
+// and lists, raw bytes for numbers), with three deliberate differences:
+// keys are matched exactly (encoding/json also takes "ID" or "Sku"), a key
+// repeated in one object is refused (encoding/json keeps the last value,
+// merging into earlier list elements), and neither is the case for any
+// event 1C sends. Every problem with the JSON text itself (syntax, a value
+// of the wrong JSON type, an unknown or repeated key, data after the
+// object) is an EventError with an empty Field, found before any check of
+// the values, as before.
+
+// maxJSONDepth is encoding/json's nesting limit, kept so that the same
+// texts are refused.
+const maxJSONDepth = 10000
+
+// Event keys, as bits of jsonEvent.seen.
+const (
+	keyV = iota
+	keyID
+	keySource
+	keySeq
+	keyAt
+	keyType
+	keySKU
+	keyWarehouse
+	keyQty
+	keyDelta
+	keyHandoff
+	keyPriceType
+	keyPrice
+	keyCurrency
+	keyArticle
+	keyName
+	keyBarcodes
+	keyKit
+	keyReservationID
+	keyCount
+)
+
+var eventKeys = [keyCount]string{"v", "id", "source", "seq", "at", "type", "sku", "warehouse", "qty", "delta",
+	"handoff", "price_type", "price", "currency", "article", "name", "barcodes", "kit", "reservation_id"}
+
+// stringKeys are the keys whose value is a string.
+const stringKeys = 1<<keyID | 1<<keySource | 1<<keyAt | 1<<keyType | 1<<keySKU | 1<<keyWarehouse |
+	1<<keyPriceType | 1<<keyCurrency | 1<<keyArticle | 1<<keyName | 1<<keyReservationID
+
+// keyFields maps the type-specific keys to their fieldMask bit.
+var keyFields = [keyCount]fieldMask{keySKU: fSKU, keyWarehouse: fWarehouse, keyQty: fQty, keyDelta: fDelta,
+	keyHandoff: fHandoff, keyPriceType: fPriceType, keyPrice: fPrice, keyCurrency: fCurrency, keyArticle: fArticle,
+	keyName: fName, keyBarcodes: fBarcodes, keyKit: fKit, keyReservationID: fReservationID}
+
+// strSpan is a string value: the bytes between its quotes in the input;
+// plain when they need no decoding (no escapes, ASCII only).
+type strSpan struct {
+	start, end int32
+	plain      bool
+}
+
+// rawSpan is a value's bytes in the input.
+type rawSpan struct{ start, end int32 }
+
+// jsonKit is one element of "kit".
+type jsonKit struct {
+	hasSKU bool
+	sku    strSpan
+	qty    rawSpan // start == end: absent or null
+}
+
+// spanList is a list of strings, the first few inline so that parsing a
+// typical event allocates nothing.
+type spanList struct {
+	n      int
+	inline [4]strSpan
+	more   []strSpan
+}
+
+func (l *spanList) add(s strSpan) {
+	if l.n < len(l.inline) {
+		l.inline[l.n] = s
+	} else {
+		l.more = append(l.more, s)
+	}
+	l.n++
+}
+
+func (l *spanList) at(i int) strSpan { return *l.ptr(i) }
+
+func (l *spanList) ptr(i int) *strSpan {
+	if i < len(l.inline) {
+		return &l.inline[i]
+	}
+	return &l.more[i-len(l.inline)]
+}
+
+type kitList struct {
+	n      int
+	inline [4]jsonKit
+	more   []jsonKit
+}
+
+func (l *kitList) add() *jsonKit {
+	l.n++
+	if l.n <= len(l.inline) {
+		return &l.inline[l.n-1]
+	}
+	l.more = append(l.more, jsonKit{})
+	return &l.more[len(l.more)-1]
+}
+
+func (l *kitList) at(i int) *jsonKit {
+	if i < len(l.inline) {
+		return &l.inline[i]
+	}
+	return &l.more[i-len(l.inline)]
+}
+
+// jsonEvent is what the parser read: where each value is in the input. A
+// key counts as present (in has) when it has a non-null value, as a
+// non-nil pointer or a raw value other than null did for encoding/json.
+// Strings are decoded only at the end, all into one allocation.
+type jsonEvent struct {
+	data  []byte
+	seen  uint32 // keys met, to refuse repeats
+	has   uint32 // keys with a non-null value
+	raws  [keyCount]rawSpan
+	strs  [keyCount]strSpan
+	lists [2]spanList // handoff, barcodes
+	kit   kitList
+	depth int
+	err   error
+	// strBytes adds up the raw lengths of the strings the Event keeps
+	strBytes int
+	buf      []byte // decoded strings, once event runs
+}
+
+var (
+	errJSONEnd      = errors.New("unexpected end of JSON input")
+	errJSONDepth    = errors.New("exceeded max depth")
+	errJSONTrailing = errors.New("trailing data after the JSON object")
+)
+
+// DecodeEvent decodes and validates one event: schema version 1, known
+// type, the fields its type requires and no others, SKU ≤ 80 bytes,
+// quantities within ±MaxEventQty (a fraction is floored and Fractional
+// set), prices as decimal strings, `at` in RFC 3339 (kept in UTC). Unknown
+// and repeated fields are rejected; field names are matched exactly.
+// Errors unwrap to ErrInvalidEvent and name the field (none for a text
+// that is not a JSON event object).
+func DecodeEvent(data []byte) (Event, error) {
+	p := jsonEvent{data: data}
+	if err := p.parse(); err != nil {
+		return Event{}, eventErr("", err.Error())
+	}
+	return p.event()
+}
+
+// parse reads the whole text: one object (or null) and nothing after it.
+func (p *jsonEvent) parse() error {
+	i := p.ws(0)
+	switch {
+	case i >= len(p.data):
+		return errJSONEnd
+	case p.data[i] == '{':
+		i = p.object(i)
+	case p.lit(i, "null"):
+		i += 4
+	default:
+		i = p.skip(i)
+		if p.err == nil {
+			return errors.New("json: cannot unmarshal a non-object into an event")
+		}
+	}
+	if p.err != nil {
+		return p.err
+	}
+	if i = p.ws(i); i != len(p.data) {
+		return errJSONTrailing
+	}
+	return nil
+}
+
+func (p *jsonEvent) fail(i int, format string, args ...any) int {
+	if p.err == nil {
+		if i >= len(p.data) {
+			p.err = errJSONEnd
+		} else {
+			p.err = fmt.Errorf("invalid JSON at byte %d: "+format, append([]any{i}, args...)...)
+		}
+	}
+	return len(p.data)
+}
+
+func (p *jsonEvent) ws(i int) int {
+	for i < len(p.data) {
+		switch p.data[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func (p *jsonEvent) lit(i int, word string) bool {
+	return len(p.data)-i >= len(word) && string(p.data[i:i+len(word)]) == word
+}
+
+// object reads the event object starting at data[i] == '{' and returns the
+// index after it.
+func (p *jsonEvent) object(i int) int {
+	p.depth++
+	i = p.ws(i + 1)
+	if i < len(p.data) && p.data[i] == '}' {
+		p.depth--
+		return i + 1
+	}
+	for p.err == nil {
+		key, next := p.key(i)
+		if p.err != nil {
+			return next
+		}
+		i = p.member(key, next)
+		i = p.ws(i)
+		switch {
+		case i >= len(p.data):
+			return p.fail(i, "")
+		case p.data[i] == ',':
+			i = p.ws(i + 1)
+		case p.data[i] == '}':
+			p.depth--
+			return i + 1
+		default:
+			return p.fail(i, "want , or } after a value")
+		}
+	}
+	return len(p.data)
+}
+
+// key reads `"name" :` and returns the key index (or -1 for an unknown
+// key) and the index of the value.
+func (p *jsonEvent) key(i int) (int, int) {
+	if i >= len(p.data) || p.data[i] != '"' {
+		return -1, p.fail(i, "want a key")
+	}
+	var span strSpan
+	i, span = p.str(i)
+	k := -1
+	if span.plain {
+		k = keyIndex(p.data[span.start:span.end])
+	} else if p.err == nil {
+		k = keyIndex(p.decoded(nil, span))
+	}
+	switch {
+	case p.err != nil:
+	case k < 0:
+		p.err = fmt.Errorf("json: unknown field %q", p.decoded(nil, span))
+	case p.seen&(1<<k) != 0:
+		p.err = fmt.Errorf("json: repeated field %q", p.decoded(nil, span))
+	default:
+		p.seen |= 1 << k
+	}
+	i = p.ws(i)
+	if i >= len(p.data) || p.data[i] != ':' {
+		return k, p.fail(i, "want : after a key")
+	}
+	return k, p.ws(i + 1)
+}
+
+// keyIndex returns the index of an event key, or -1.
+func keyIndex(name []byte) int {
+	switch string(name) {
+	case "v":
+		return keyV
+	case "id":
+		return keyID
+	case "source":
+		return keySource
+	case "seq":
+		return keySeq
+	case "at":
+		return keyAt
+	case "type":
+		return keyType
+	case "sku":
+		return keySKU
+	case "warehouse":
+		return keyWarehouse
+	case "qty":
+		return keyQty
+	case "delta":
+		return keyDelta
+	case "handoff":
+		return keyHandoff
+	case "price_type":
+		return keyPriceType
+	case "price":
+		return keyPrice
+	case "currency":
+		return keyCurrency
+	case "article":
+		return keyArticle
+	case "name":
+		return keyName
+	case "barcodes":
+		return keyBarcodes
+	case "kit":
+		return keyKit
+	case "reservation_id":
+		return keyReservationID
+	}
+	return -1
+}
+
+// decoded appends the string's value to dst.
+func (p *jsonEvent) decoded(dst []byte, s strSpan) []byte {
+	raw := p.data[s.start:s.end]
+	if s.plain {
+		return append(dst, raw...)
+	}
+	return appendUnquoted(dst, raw)
+}
+
+// member reads the value of key k at data[i].
+func (p *jsonEvent) member(k, i int) int {
+	if i >= len(p.data) {
+		return p.fail(i, "")
+	}
+	isNull := p.lit(i, "null")
+	switch k {
+	case keyV, keySeq, keyQty, keyDelta, keyPrice:
+		end := p.skip(i)
+		if !isNull {
+			p.raws[k] = rawSpan{int32(i), int32(end)}
+			p.has |= 1 << k
+		}
+		return end
+	case keyHandoff, keyBarcodes:
+		return p.strings(k, i)
+	case keyKit:
+		return p.kits(i)
+	}
+	if isNull {
+		return i + 4
+	}
+	if p.data[i] != '"' {
+		return p.wrongType(i, eventKeys[k], "string")
+	}
+	i, p.strs[k] = p.str(i)
+	p.has |= 1 << k
+	p.strBytes += int(p.strs[k].end - p.strs[k].start)
+	return i
+}
+
+func (p *jsonEvent) wrongType(i int, field, want string) int {
+	end := p.skip(i)
+	if p.err == nil {
+		p.err = fmt.Errorf("json: cannot unmarshal a non-%s into field %s", want, field)
+	}
+	return end
+}
+
+// strings reads a list of strings (null elements read as "").
+func (p *jsonEvent) strings(k, i int) int {
+	if p.lit(i, "null") {
+		return i + 4
+	}
+	if p.data[i] != '[' {
+		return p.wrongType(i, eventKeys[k], "array")
+	}
+	list := &p.lists[0]
+	if k == keyBarcodes {
+		list = &p.lists[1]
+	}
+	p.has |= 1 << k
+	return p.array(i, func(i int) int {
+		if p.lit(i, "null") {
+			list.add(strSpan{plain: true})
+			return i + 4
+		}
+		if p.data[i] != '"' {
+			return p.wrongType(i, eventKeys[k], "string")
+		}
+		i, span := p.str(i)
+		list.add(span)
+		p.strBytes += int(span.end - span.start)
+		return i
+	})
+}
+
+// kits reads "kit": a list of {"sku","qty"} objects (null elements read as
+// an element with neither).
+func (p *jsonEvent) kits(i int) int {
+	if p.lit(i, "null") {
+		return i + 4
+	}
+	if p.data[i] != '[' {
+		return p.wrongType(i, "kit", "array")
+	}
+	p.has |= 1 << keyKit
+	return p.array(i, func(i int) int {
+		c := p.kit.add()
+		if p.lit(i, "null") {
+			return i + 4
+		}
+		if p.data[i] != '{' {
+			return p.wrongType(i, "kit", "object")
+		}
+		return p.kitObject(c, i)
+	})
+}
+
+func (p *jsonEvent) kitObject(c *jsonKit, i int) int {
+	p.depth++
+	if p.depth > maxJSONDepth {
+		return p.fail(i, "%v", errJSONDepth)
+	}
+	i = p.ws(i + 1)
+	if i < len(p.data) && p.data[i] == '}' {
+		p.depth--
+		return i + 1
+	}
+	var seenSKU, seenQty bool
+	for p.err == nil {
+		if i >= len(p.data) || p.data[i] != '"' {
+			return p.fail(i, "want a key")
+		}
+		var span strSpan
+		i, span = p.str(i)
+		name := ""
+		if span.plain {
+			name = unsafe.String(unsafe.SliceData(p.data[span.start:]), span.end-span.start)
+		} else if p.err == nil {
+			name = string(p.decoded(nil, span))
+		}
+		i = p.ws(i)
+		if i >= len(p.data) || p.data[i] != ':' {
+			return p.fail(i, "want : after a key")
+		}
+		i = p.ws(i + 1)
+		if i >= len(p.data) {
+			return p.fail(i, "")
+		}
+		switch {
+		case name == "sku" && !seenSKU:
+			seenSKU = true
+			switch {
+			case p.lit(i, "null"):
+				i += 4
+			case p.data[i] == '"':
+				i, c.sku = p.str(i)
+				c.hasSKU = true
+				p.strBytes += int(c.sku.end - c.sku.start)
+			default:
+				i = p.wrongType(i, "kit.sku", "string")
+			}
+		case name == "qty" && !seenQty:
+			seenQty = true
+			end := p.skip(i)
+			if !p.lit(i, "null") {
+				c.qty = rawSpan{int32(i), int32(end)}
+			}
+			i = end
+		default:
+			if p.err == nil {
+				p.err = fmt.Errorf("json: unknown or repeated field %q in kit", string(p.decoded(nil, span)))
+			}
+			return len(p.data)
+		}
+		i = p.ws(i)
+		switch {
+		case i >= len(p.data):
+			return p.fail(i, "")
+		case p.data[i] == ',':
+			i = p.ws(i + 1)
+		case p.data[i] == '}':
+			p.depth--
+			return i + 1
+		default:
+			return p.fail(i, "want , or } after a value")
+		}
+	}
+	return len(p.data)
+}
+
+// array reads [v, v...] at data[i] == '[', calling elem at each value.
+func (p *jsonEvent) array(i int, elem func(int) int) int {
+	p.depth++
+	if p.depth > maxJSONDepth {
+		return p.fail(i, "%v", errJSONDepth)
+	}
+	i = p.ws(i + 1)
+	if i < len(p.data) && p.data[i] == ']' {
+		p.depth--
+		return i + 1
+	}
+	for p.err == nil {
+		if i >= len(p.data) {
+			return p.fail(i, "")
+		}
+		i = p.ws(elem(i))
+		switch {
+		case i >= len(p.data):
+			return p.fail(i, "")
+		case p.data[i] == ',':
+			i = p.ws(i + 1)
+		case p.data[i] == ']':
+			p.depth--
+			return i + 1
+		default:
+			return p.fail(i, "want , or ] after a value")
+		}
+	}
+	return len(p.data)
+}
+
+// skip checks the syntax of any value at data[i] and returns the index
+// after it.
+func (p *jsonEvent) skip(i int) int {
+	if i >= len(p.data) {
+		return p.fail(i, "")
+	}
+	switch c := p.data[i]; {
+	case c == '"':
+		i, _ = p.str(i)
+		return i
+	case c == '-' || c >= '0' && c <= '9':
+		return p.number(i)
+	case c == '{':
+		p.depth++
+		if p.depth > maxJSONDepth {
+			return p.fail(i, "%v", errJSONDepth)
+		}
+		i = p.ws(i + 1)
+		if i < len(p.data) && p.data[i] == '}' {
+			p.depth--
+			return i + 1
+		}
+		for p.err == nil {
+			if i >= len(p.data) || p.data[i] != '"' {
+				return p.fail(i, "want a key")
+			}
+			i = p.ws(p.skip(i))
+			if i >= len(p.data) || p.data[i] != ':' {
+				return p.fail(i, "want : after a key")
+			}
+			i = p.ws(p.skip(p.ws(i + 1)))
+			switch {
+			case i >= len(p.data):
+				return p.fail(i, "")
+			case p.data[i] == ',':
+				i = p.ws(i + 1)
+			case p.data[i] == '}':
+				p.depth--
+				return i + 1
+			default:
+				return p.fail(i, "want , or } after a value")
+			}
+		}
+		return len(p.data)
+	case c == '[':
+		return p.array(i, p.skip)
+	case p.lit(i, "true"):
+		return i + 4
+	case p.lit(i, "false"):
+		return i + 5
+	case p.lit(i, "null"):
+		return i + 4
+	}
+	return p.fail(i, "unexpected %q", p.data[i])
+}
+
+// number checks -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at data[i].
+func (p *jsonEvent) number(i int) int {
+	d := p.data
+	if d[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(d) && d[i] == '0':
+		i++
+	case i < len(d) && d[i] >= '1' && d[i] <= '9':
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	default:
+		return p.fail(i, "bad number")
+	}
+	if i < len(d) && d[i] == '.' {
+		i++
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return p.fail(i, "bad number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
+		i++
+		if i < len(d) && (d[i] == '+' || d[i] == '-') {
+			i++
+		}
+		if i >= len(d) || d[i] < '0' || d[i] > '9' {
+			return p.fail(i, "bad number")
+		}
+		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
+			i++
+		}
+	}
+	return i
+}
+
+// str checks the string at data[i] == '"' and returns the index after its
+// closing quote and its span.
+func (p *jsonEvent) str(i int) (int, strSpan) {
+	d := p.data
+	i++
+	span := strSpan{start: int32(i), plain: true}
+	for i < len(d) {
+		// eight bytes at a time up to the first that is not plain
+		for i+8 <= len(d) {
+			if m := specialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(d) {
+			break
+		}
+		switch c := d[i]; {
+		case c == '"':
+			span.end = int32(i)
+			return i + 1, span
+		case c < 0x20:
+			return p.fail(i, "control character in a string"), strSpan{}
+		case c == '\\':
+			span.plain = false
+			if i+1 >= len(d) {
+				return p.fail(len(d), ""), strSpan{}
+			}
+			switch d[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if _, ok := hex4(d[i+2:]); !ok {
+					return p.fail(i, "bad \\u escape"), strSpan{}
+				}
+				i += 6
+			default:
+				return p.fail(i, "bad escape"), strSpan{}
+			}
+		case c >= utf8.RuneSelf:
+			span.plain = false
+			i++
+		default:
+			i++
+		}
+	}
+	return p.fail(i, ""), strSpan{}
+}
+
+// specialMask flags (with its high bit) the first byte of w, read little
+// endian, that is a quote, a backslash, a control character or not ASCII,
+// and maybe later bytes; it is zero when all eight bytes are plain.
+func specialMask(w uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote, backslash := w^(ones*'"'), w^(ones*'\\')
+	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w | w) & highs
+}
+
+// appendUnquoted appends the value of a checked string's contents as
+// encoding/json reads it: escapes resolved, a surrogate pair joined, a lone
+// surrogate and each byte of invalid UTF-8 read as U+FFFD.
+func appendUnquoted(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRune(s[i:])
+			dst = utf8.AppendRune(dst, r)
+			i += size
+		case c != '\\':
+			dst = append(dst, c)
+			i++
+		default:
+			var n int
+			dst, n = appendEscape(dst, s[i:])
+			i += n
+		}
+	}
+	return dst
+}
+
+// appendEscape appends the value of the (checked) escape at s[0] and
+// returns the bytes it took.
+func appendEscape(dst, s []byte) ([]byte, int) {
+	switch s[1] {
+	case 'b':
+		return append(dst, '\b'), 2
+	case 'f':
+		return append(dst, '\f'), 2
+	case 'n':
+		return append(dst, '\n'), 2
+	case 'r':
+		return append(dst, '\r'), 2
+	case 't':
+		return append(dst, '\t'), 2
+	case 'u':
+		r, _ := hex4(s[2:])
+		if utf16.IsSurrogate(r) {
+			if r2, ok := hex4u(s[6:]); ok {
+				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+					return utf8.AppendRune(dst, dec), 12
+				}
+			}
+			r = utf8.RuneError
+		}
+		return utf8.AppendRune(dst, r), 6
+	}
+	return append(dst, s[1]), 2 // " \ /
+}
+
+// hex4u reads `\uXXXX`.
+func hex4u(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	return hex4(b[2:])
+}
+
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+func (p *jsonEvent) raw(k int) []byte {
+	if p.has&(1<<k) == 0 {
+		return nil
+	}
+	return p.data[p.raws[k].start:p.raws[k].end]
+}
+
+func (p *jsonEvent) present() fieldMask {
+	var m fieldMask
+	for k, f := range keyFields {
+		if f != 0 && p.has&(1<<k) != 0 {
+			m |= f
+		}
+	}
+	return m
+}
+
+// event checks the values read, in the order and with the errors of the
+// encoding/json decoder, and builds the Event.
+func (p *jsonEvent) event() (Event, error) {
+	p.decodeAll()
+	if p.has&(1<<keyV) == 0 {
+		return Event{}, eventErr("v", "required")
+	}
+	v, err := parseUintBytes(p.raw(keyV), 1<<20)
+	if err != nil {
+		return Event{}, eventErr("v", err.Error())
+	}
+	if p.has&(1<<keyType) == 0 {
+		return Event{}, eventErr("type", "required")
+	}
+	t, ok := ParseEventType(p.text(keyType))
+	if !ok {
+		return Event{}, eventErr("type", fmt.Sprintf("unknown type %q", p.text(keyType)))
+	}
+	if err := checkFields(t, p.present(), false); err != nil {
+		return Event{}, err
+	}
+	ev := Event{V: int(v), Type: t}
+	ev.ID, ev.Source = p.text(keyID), p.text(keySource)
+	ev.SKU, ev.Warehouse = p.text(keySKU), p.text(keyWarehouse)
+	ev.PriceType, ev.Currency = p.text(keyPriceType), p.text(keyCurrency)
+	ev.Article, ev.Name, ev.ReservationID = p.text(keyArticle), p.text(keyName), p.text(keyReservationID)
+	ev.Handoff, ev.Barcodes = p.list(0), p.list(1)
+	if err := p.fillTimes(&ev); err != nil {
+		return Event{}, err
+	}
+	if err := p.fillNumbers(&ev); err != nil {
+		return Event{}, err
+	}
+	if err := p.fillKit(&ev); err != nil {
+		return Event{}, err
+	}
+	if err := ev.checkValues(); err != nil {
+		return Event{}, err
+	}
+	return ev, nil
+}
+
+// decodeAll decodes every string value into one buffer, which becomes the
+// backing of the Event's strings, and points the spans at it: from here on
+// a span indexes p.buf. A decoded string is never longer than its raw
+// bytes except for invalid UTF-8 (each bad byte becomes U+FFFD), for which
+// the buffer grows.
+func (p *jsonEvent) decodeAll() {
+	if p.strBytes == 0 {
+		return
+	}
+	p.buf = make([]byte, 0, p.strBytes)
+	for m := p.has & stringKeys; m != 0; m &= m - 1 {
+		p.decode(&p.strs[bits.TrailingZeros32(m)])
+	}
+	for li := range p.lists {
+		l := &p.lists[li]
+		for i := range l.n {
+			p.decode(l.ptr(i))
+		}
+	}
+	for i := range p.kit.n {
+		if c := p.kit.at(i); c.hasSKU {
+			p.decode(&c.sku)
+		}
+	}
+}
+
+// decode appends the string's value to p.buf and points the span at it.
+func (p *jsonEvent) decode(s *strSpan) {
+	start := len(p.buf)
+	if s.plain {
+		p.buf = append(p.buf, p.data[s.start:s.end]...)
+	} else {
+		p.buf = appendUnquoted(p.buf, p.data[s.start:s.end])
+	}
+	*s = strSpan{start: int32(start), end: int32(len(p.buf))}
+}
+
+// text returns key k's decoded string ("" when absent); it shares p.buf,
+// which is never written again.
+func (p *jsonEvent) text(k int) string {
+	if p.has&(1<<k) == 0 {
+		return ""
+	}
+	return p.span(p.strs[k])
+}
+
+func (p *jsonEvent) span(s strSpan) string {
+	if s.start == s.end {
+		return ""
+	}
+	return unsafe.String(&p.buf[s.start], s.end-s.start)
+}
+
+func (p *jsonEvent) list(n int) []string {
+	l := &p.lists[n]
+	if l.n == 0 {
+		return nil
+	}
+	out := make([]string, l.n)
+	for i := range out {
+		out[i] = p.span(l.at(i))
+	}
+	return out
+}
+
+func (p *jsonEvent) fillTimes(ev *Event) error {
+	if p.has&(1<<keySeq) == 0 {
+		return eventErr("seq", "required")
+	}
+	seq, err := parseUintBytes(p.raw(keySeq), 1<<63-1)
+	if err != nil {
+		return eventErr("seq", err.Error())
+	}
+	ev.Seq = seq
+	if p.has&(1<<keyAt) == 0 {
+		return eventErr("at", "required (RFC 3339)")
+	}
+	at, err := parseEventTime(p.text(keyAt))
+	if err != nil {
+		return eventErr("at", "not RFC 3339: "+p.text(keyAt))
+	}
+	ev.At = at
+	return nil
+}
+
+func (p *jsonEvent) fillNumbers(ev *Event) error {
+	var fracQty, fracDelta bool
+	var err error
+	if raw := p.raw(keyQty); raw != nil {
+		if ev.Qty, fracQty, err = parseQtyBytes(raw); err != nil {
+			return eventErr("qty", err.Error())
+		}
+	}
+	if raw := p.raw(keyDelta); raw != nil {
+		if ev.Delta, fracDelta, err = parseQtyBytes(raw); err != nil {
+			return eventErr("delta", err.Error())
+		}
+	}
+	ev.Fractional = fracQty || fracDelta
+	if raw := p.raw(keyPrice); raw != nil {
+		if raw[0] != '"' {
+			return eventErr("price", "must be a decimal string like \"1234.50\"")
+		}
+		var buf [32]byte
+		if ev.Price, err = ParseDecimal(string(appendUnquoted(buf[:0], raw[1:len(raw)-1]))); err != nil {
+			return eventErr("price", err.Error())
+		}
+	}
+	return nil
+}
+
+func (p *jsonEvent) fillKit(ev *Event) error {
+	if p.kit.n == 0 {
+		return nil
+	}
+	ev.Kit = make([]KitComponent, 0, p.kit.n)
+	for i := range p.kit.n {
+		c := p.kit.at(i)
+		if !c.hasSKU || c.qty.start == c.qty.end {
+			return eventErr(fmt.Sprintf("kit[%d]", i), "sku and qty are required")
+		}
+		q, err := parseUintBytes(p.data[c.qty.start:c.qty.end], MaxKitComponentQty)
+		if err != nil {
+			return eventErr(fmt.Sprintf("kit[%d].qty", i), err.Error())
+		}
+		ev.Kit = append(ev.Kit, KitComponent{SKU: p.span(c.sku), Qty: int64(q)})
+	}
+	return nil
+}
+
+// parseUintBytes is parseUint on bytes: a JSON integer in [0, maxValue].
+func parseUintBytes(raw []byte, maxValue uint64) (uint64, error) {
+	if len(raw) == 0 || len(raw) > 20 || !allDigitsBytes(raw) {
+		return parseUint(raw, maxValue) // the error, worded as before
+	}
+	var v uint64
+	for _, c := range raw {
+		d := uint64(c - '0')
+		if v > (1<<64-1-d)/10 {
+			return parseUint(raw, maxValue)
+		}
+		v = v*10 + d
+	}
+	if v > maxValue {
+		return parseUint(raw, maxValue)
+	}
+	return v, nil
+}
+
+// parseQtyBytes is parseQty on bytes, allocation-free on success.
+func parseQtyBytes(raw []byte) (int64, bool, error) {
+	s := raw
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac := s, []byte(nil)
+	hasPoint := false
+	for i, c := range s {
+		if c == '.' {
+			intPart, frac, hasPoint = s[:i], s[i+1:], true
+			break
+		}
+	}
+	if len(intPart) == 0 || !allDigitsBytes(intPart) || !allDigitsBytes(frac) || (hasPoint && len(frac) == 0) {
+		return parseQty(raw)
+	}
+	for len(intPart) > 1 && intPart[0] == '0' {
+		intPart = intPart[1:]
+	}
+	if len(intPart) > 13 {
+		return parseQty(raw)
+	}
+	var v int64
+	for _, c := range intPart {
+		v = v*10 + int64(c-'0')
+	}
+	fractional := false
+	for _, c := range frac {
+		if c != '0' {
+			fractional = true
+			break
+		}
+	}
+	if neg {
+		v = -v
+		if fractional {
+			v--
+		}
+	}
+	if v < -MaxEventQty || v > MaxEventQty {
+		return parseQty(raw)
+	}
+	return v, fractional, nil
+}
+
+func allDigitsBytes(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// parseEventTime is time.Parse(time.RFC3339Nano, s) in UTC. The common
+// strict form (what time.Parse itself tries first) is read here without the
+// zone lookup time.Parse does for a result that is converted to UTC anyway;
+// anything else goes to time.Parse.
+func parseEventTime(s string) (time.Time, error) {
+	if t, ok := parseRFC3339UTC(s); ok {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t.UTC(), err
+}
+
+// parseRFC3339UTC reads YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm) with
+// every field in range, exactly as the time package's RFC 3339 fast path.
+func parseRFC3339UTC(s string) (time.Time, bool) {
+	ok := true
+	num := func(s string, lo, hi int) int {
+		x := 0
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				ok = false
+				return lo
+			}
+			x = x*10 + int(c-'0')
+		}
+		if x < lo || x > hi {
+			ok = false
+			return lo
+		}
+		return x
+	}
+	if len(s) < len("2006-01-02T15:04:05") {
+		return time.Time{}, false
+	}
+	year := num(s[0:4], 0, 9999)
+	month := num(s[5:7], 1, 12)
+	day := num(s[8:10], 1, daysIn(month, year))
+	hour := num(s[11:13], 0, 23)
+	minute := num(s[14:16], 0, 59)
+	sec := num(s[17:19], 0, 59)
+	if !ok || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	s = s[19:]
+	nsec := 0
+	if len(s) >= 2 && s[0] == '.' && s[1] >= '0' && s[1] <= '9' {
+		n := 2
+		for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+			n++
+		}
+		digits := s[1:min(n, 10)] // digits past the ninth are dropped
+		for i := 0; i < len(digits); i++ {
+			nsec = nsec*10 + int(digits[i]-'0')
+		}
+		for range 9 - len(digits) {
+			nsec *= 10
+		}
+		s = s[n:]
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	if len(s) == 1 && s[0] == 'Z' {
+		return t, true
+	}
+	if len(s) != len("-07:00") {
+		return time.Time{}, false
+	}
+	hr, mm := num(s[1:3], 0, 23), num(s[4:6], 0, 59)
+	if !ok || (s[0] != '-' && s[0] != '+') || s[3] != ':' {
+		return time.Time{}, false
+	}
+	offset := (hr*60 + mm) * 60
+	if s[0] == '-' {
+		offset = -offset
+	}
+	return t.Add(-time.Duration(offset) * time.Second), true
+}
+
+// daysIn is the number of days in a month of a year (proleptic Gregorian).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
