@@ -32,6 +32,8 @@ type Config struct {
 	// acknowledged.
 	Feeds    []feeds.ChannelConfig `yaml:"feeds"`
 	FeedAcks FeedAcksConfig        `yaml:"feed_acks"`
+	// Orders is the marketplace order intake.
+	Orders OrdersConfig `yaml:"orders"`
 	// Telemetry is tracing (sampling, OTLP) and metrics (/metrics, OTLP).
 	Telemetry telemetry.Config `yaml:"telemetry"`
 	// StartupTimeout bounds recovery and connecting to Kafka and the database.

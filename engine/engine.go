@@ -16,6 +16,7 @@ import (
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
 	"stockd/adapters/telemetry"
+	"stockd/engine/intake"
 	"stockd/engine/journal"
 	"stockd/feeds"
 	"stockd/reservation"
@@ -59,6 +60,7 @@ type Engine struct {
 	events   *eventProducer    // nil without Kafka
 	exchange *exchange.Handler // nil without 1C exchange accounts
 	feeds    *feedsRuntime     // nil without marketplace channels
+	intake   *intake.Intake    // nil without marketplace order sources
 	tel      *telemetry.Telemetry
 	inst     *telemetry.Instruments
 	telReg   metric.Registration
@@ -91,6 +93,11 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 		return nil, err
 	}
 	if err := e.openFeeds(ctx, deps.Secrets, deps.MarketTransport); err != nil {
+		e.closeLedger(ctx)
+		return nil, err
+	}
+	if err := e.openIntake(); err != nil {
+		e.feeds.close(ctx)
 		e.closeLedger(ctx)
 		return nil, err
 	}
@@ -221,6 +228,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	go func() {
 		defer e.wg.Done()
 		e.runExchange(loopCtx)
+	}()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.runIntake(loopCtx)
 	}()
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		e.wg.Add(1)

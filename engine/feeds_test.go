@@ -57,3 +57,36 @@ func TestEndToEndFromKafkaToMarketplace(t *testing.T) {
 	r := call(t, "GET", te.base+"/v1/channels/ym", testReadKey, "")
 	wantStatus(t, r, 200, "")
 }
+
+// TestMarketplaceOrderHoldsStock: an order placed on the simulated
+// marketplace becomes a confirmed hold (polled), lowers what the website
+// can sell, and its cancellation gives the units back.
+func TestMarketplaceOrderHoldsStock(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Channels = append(cfg.Channels[:1], ChannelConfig{Name: "ym", Kind: ChannelYandexMarket,
+		Warehouses: []string{"wh-msk"}, Strategy: "priority"})
+	cfg.Feeds = []feeds.ChannelConfig{{Name: "ym", Kind: feeds.KindYandexMarket, Warehouses: []feeds.TargetConfig{{}},
+		Stock:   feeds.DefaultStockPolicy(),
+		Account: feeds.AccountConfig{APIKey: feeds.SecretRef{Env: "YM_KEY"}, BusinessID: 10, CampaignID: 20, StockMethod: "campaign"}}}
+	cfg.Orders.PollIntervals = map[string]time.Duration{"ym": time.Second}
+	simCfg := ymsim.DefaultConfig("ACMA:key", 10, 20)
+	simCfg.AutoCreateOffers = true
+	sim := ymsim.New(simCfg)
+	te := startEngine(t, cfg, Deps{Secrets: mapSecrets{"YM_KEY": "ACMA:key"}, MarketTransport: marketsim.HandlerTransport{Handler: sim}})
+	setStock(t, te.eng, "sku-o", "wh-msk", 5, 1)
+
+	id, err := sim.PlaceOrder("", marketsim.OrderLine{OfferID: "sku-o", Qty: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the order's hold", 20*time.Second, func() bool { return siteAvailable(t, te, "sku-o") == 3 })
+	r := call(t, "GET", te.base+"/v1/reservations/yandexmarket:"+id, testKey, "")
+	wantStatus(t, r, 200, "")
+	if r.body["state"] != "confirmed" || r.body["channel"] != "ym" {
+		t.Fatalf("order hold = %v, want confirmed on ym", r.body)
+	}
+	if !sim.CancelOrder(id) {
+		t.Fatal("cancel in the simulator failed")
+	}
+	waitFor(t, "the cancellation", 20*time.Second, func() bool { return siteAvailable(t, te, "sku-o") == 5 })
+}
