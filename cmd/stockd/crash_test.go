@@ -109,13 +109,20 @@ func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string, fau
 
 	h.seedStock()
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	var faults sync.WaitGroup // a fault still running must end before the final check
+	defer faults.Wait()
 	for round := range *crashRounds {
 		proc := h.start()
 		d := time.Duration(100+rng.IntN(500)) * time.Millisecond
 		if fault != nil {
 			d += 2 * time.Second // time to see the database come back and the engine recover
-			timer := time.AfterFunc(d/4, func() { fault(t, round) })
-			defer timer.Stop()
+			faults.Add(1)
+			timer := time.AfterFunc(d/4, func() { defer faults.Done(); fault(t, round) })
+			defer func() {
+				if timer.Stop() {
+					faults.Done()
+				}
+			}()
 		}
 		h.load(d)
 		if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
@@ -123,6 +130,7 @@ func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string, fau
 		}
 		proc.Wait()
 	}
+	faults.Wait()
 	proc := h.start()
 	defer func() {
 		proc.Process.Signal(syscall.SIGTERM)
@@ -295,7 +303,7 @@ func (h *crashHarness) verify() {
 	defer h.mu.Unlock()
 	held := make([]int64, crashSKUs)
 	for id, sku := range h.attempted {
-		status, body := h.get("/v1/reservations/" + id)
+		status, body := h.getSettled("/v1/reservations/" + id)
 		switch {
 		case status == http.StatusOK:
 			var idx int
@@ -367,4 +375,18 @@ func (h *crashHarness) do(c *http.Client, method, path, body string) (int, []byt
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, data
+}
+
+// getSettled retries a GET that got no answer or a 503 (the engine may
+// still be reconnecting to its database): the check is about what is
+// durable, not about availability. Bounded to 30 s.
+func (h *crashHarness) getSettled(path string) (int, []byte) {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		status, body := h.get(path)
+		if (status != 0 && status != http.StatusServiceUnavailable) || time.Now().After(deadline) {
+			return status, body
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
