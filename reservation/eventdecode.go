@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"math/bits"
 	"time"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	"stockd/reservation/jsonscan"
 )
 
 // The event decoder is a single pass over the JSON text of one flat event
@@ -332,7 +333,7 @@ func (p *jsonEvent) decoded(dst []byte, s strSpan) []byte {
 	if s.plain {
 		return append(dst, raw...)
 	}
-	return appendUnquoted(dst, raw)
+	return jsonscan.AppendUnquoted(dst, raw)
 }
 
 // member reads the value of key k at data[i].
@@ -633,7 +634,7 @@ func (p *jsonEvent) str(i int) (int, strSpan) {
 	for i < len(d) {
 		// eight bytes at a time up to the first that is not plain
 		for i+8 <= len(d) {
-			if m := specialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
+			if m := jsonscan.SpecialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
 				break
 			}
@@ -657,7 +658,7 @@ func (p *jsonEvent) str(i int) (int, strSpan) {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
-				if _, ok := hex4(d[i+2:]); !ok {
+				if _, ok := jsonscan.Hex4(d[i+2:]); !ok {
 					return p.fail(i, "bad \\u escape"), strSpan{}
 				}
 				i += 6
@@ -674,93 +675,12 @@ func (p *jsonEvent) str(i int) (int, strSpan) {
 	return p.fail(i, ""), strSpan{}
 }
 
-// specialMask flags (with its high bit) the first byte of w, read little
-// endian, that is a quote, a backslash, a control character or not ASCII,
-// and maybe later bytes; it is zero when all eight bytes are plain.
-func specialMask(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	quote, backslash := w^(ones*'"'), w^(ones*'\\')
-	return ((quote-ones)&^quote | (backslash-ones)&^backslash | (w-ones*0x20)&^w | w) & highs
-}
-
-// appendUnquoted appends the value of a checked string's contents as
-// encoding/json reads it: escapes resolved, a surrogate pair joined, a lone
-// surrogate and each byte of invalid UTF-8 read as U+FFFD.
-func appendUnquoted(dst, s []byte) []byte {
-	for i := 0; i < len(s); {
-		switch c := s[i]; {
-		case c >= utf8.RuneSelf:
-			r, size := utf8.DecodeRune(s[i:])
-			dst = utf8.AppendRune(dst, r)
-			i += size
-		case c != '\\':
-			dst = append(dst, c)
-			i++
-		default:
-			var n int
-			dst, n = appendEscape(dst, s[i:])
-			i += n
-		}
-	}
-	return dst
-}
-
-// appendEscape appends the value of the (checked) escape at s[0] and
-// returns the bytes it took.
-func appendEscape(dst, s []byte) ([]byte, int) {
-	switch s[1] {
-	case 'b':
-		return append(dst, '\b'), 2
-	case 'f':
-		return append(dst, '\f'), 2
-	case 'n':
-		return append(dst, '\n'), 2
-	case 'r':
-		return append(dst, '\r'), 2
-	case 't':
-		return append(dst, '\t'), 2
-	case 'u':
-		r, _ := hex4(s[2:])
-		if utf16.IsSurrogate(r) {
-			if r2, ok := hex4u(s[6:]); ok {
-				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					return utf8.AppendRune(dst, dec), 12
-				}
-			}
-			r = utf8.RuneError
-		}
-		return utf8.AppendRune(dst, r), 6
-	}
-	return append(dst, s[1]), 2 // " \ /
-}
-
 // hex4u reads `\uXXXX`.
 func hex4u(b []byte) (rune, bool) {
 	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
 		return 0, false
 	}
-	return hex4(b[2:])
-}
-
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	return jsonscan.Hex4(b[2:])
 }
 
 func (p *jsonEvent) raw(k int) []byte {
@@ -854,7 +774,7 @@ func (p *jsonEvent) decode(s *strSpan) {
 	if s.plain {
 		p.buf = append(p.buf, p.data[s.start:s.end]...)
 	} else {
-		p.buf = appendUnquoted(p.buf, p.data[s.start:s.end])
+		p.buf = jsonscan.AppendUnquoted(p.buf, p.data[s.start:s.end])
 	}
 	*s = strSpan{start: int32(start), end: int32(len(p.buf))}
 }
@@ -926,7 +846,7 @@ func (p *jsonEvent) fillNumbers(ev *Event) error {
 			return eventErr("price", "must be a decimal string like \"1234.50\"")
 		}
 		var buf [32]byte
-		if ev.Price, err = ParseDecimal(string(appendUnquoted(buf[:0], raw[1:len(raw)-1]))); err != nil {
+		if ev.Price, err = ParseDecimal(string(jsonscan.AppendUnquoted(buf[:0], raw[1:len(raw)-1]))); err != nil {
 			return eventErr("price", err.Error())
 		}
 	}
