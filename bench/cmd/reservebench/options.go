@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +25,8 @@ type options struct {
 	cpuProfile  string
 	duration    time.Duration
 	warmup      time.Duration
-	connections int
+	connections int   // the open loop's workers: the first of connList
+	connList    []int // closed loops measured; each target's peak is its best
 	skus        int
 	zipfS       float64
 	lines       int
@@ -35,6 +37,8 @@ type options struct {
 	journalDir  string
 	targets     []string
 	quick       bool
+	inProcess   bool     // servers in this process instead of child processes
+	serve       string   // child mode: serve this target until stdin closes
 	args        []string // as given, for the report's command line
 }
 
@@ -54,7 +58,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.SetOutput(stderr)
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "measured time of each phase")
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
-	fs.IntVar(&o.connections, "connections", 64, "keep-alive connections (closed-loop workers)")
+	conns := fs.String("connections", "64,256",
+		"keep-alive connections of the closed loops, comma-separated: each target's peak is its best (the open loop uses the first)")
 	fs.IntVar(&o.skus, "skus", 10_000, "SKUs the holds draw from")
 	fs.Float64Var(&o.zipfS, "zipf-s", 1.1, "Zipf exponent of SKU popularity (> 1)")
 	fs.IntVar(&o.lines, "lines", 1, "lines (distinct SKUs) per hold")
@@ -67,6 +72,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator included) to this file")
+	fs.BoolVar(&o.inProcess, "in-process", false,
+		"run each server in this process, sharing its scheduler with the load generator (default: a child process per server)")
+	fs.StringVar(&o.serve, "serve", "", "internal: run as the child process serving this target until stdin closes")
 	fs.BoolVar(&o.quick, "quick", false, "a few-second smoke run: -duration 2s -warmup 500ms unless given")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -84,6 +92,14 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 			o.warmup = quickWarmup
 		}
 	}
+	for _, c := range strings.Split(*conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 || n > loadgen.MaxConnections {
+			return o, fmt.Errorf("-connections: %q is not a count from 1 to %d", c, loadgen.MaxConnections)
+		}
+		o.connList = append(o.connList, n)
+	}
+	o.connections = o.connList[0]
 	for _, t := range strings.Split(*targets, ",") {
 		t = strings.TrimSpace(t)
 		if t != targetStockd && t != targetNoop && t != targetRowLock {
@@ -92,6 +108,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		if !slices.Contains(o.targets, t) {
 			o.targets = append(o.targets, t)
 		}
+	}
+	if o.serve != "" && o.serve != targetStockd && o.serve != targetNoop && o.serve != targetRowLock {
+		return o, fmt.Errorf("-serve: %q is not stockd, noop or rowlock", o.serve)
 	}
 	if o.warmup < 0 {
 		return o, errors.New("-warmup must not be negative")
@@ -114,12 +133,12 @@ func (o options) workload() loadgen.Workload {
 }
 
 // closedLoop is the load of a peak phase.
-func (o options) closedLoop(target, token, prefix string, d time.Duration) loadgen.Config {
+func (o options) closedLoop(target, token, prefix string, d time.Duration, conns int) loadgen.Config {
 	return loadgen.Config{
 		Target:         target,
 		APIToken:       token,
 		Mode:           loadgen.ClosedLoop,
-		Connections:    o.connections,
+		Connections:    conns,
 		Duration:       d,
 		MaxOps:         o.maxOps,
 		RequestTimeout: requestTimeout,
@@ -131,7 +150,7 @@ func (o options) closedLoop(target, token, prefix string, d time.Duration) loadg
 
 // openLoop is the load of the latency phase.
 func (o options) openLoop(target, token, prefix string, rate float64) loadgen.Config {
-	cfg := o.closedLoop(target, token, prefix, o.duration)
+	cfg := o.closedLoop(target, token, prefix, o.duration, o.connections)
 	cfg.Mode = loadgen.OpenLoop
 	cfg.RateOpsPerSec = rate
 	cfg.MaxInFlight = o.maxInFlight
@@ -167,4 +186,12 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// placement says where the servers ran.
+func (o options) placement() string {
+	if o.inProcess {
+		return "servers in the load generator's process, sharing its 2-P scheduler"
+	}
+	return "each server in a child process of its own; load generator and servers share the machine's CPUs"
 }

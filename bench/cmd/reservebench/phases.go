@@ -29,6 +29,18 @@ type phase struct {
 	err     error   // why the measurement failed
 	note    string  // what else the row needs said
 	offered float64 // open loop: the arrival rate, holds per second
+	// serverCPU is the CPU time the server's process used while the phase
+	// was measured; 0 when unknown (a server in this process).
+	serverCPU time.Duration
+	conns     int // closed loop: the connections of the best measurement
+}
+
+// addNote appends to the row's note.
+func (p *phase) addNote(s string) {
+	if p.note != "" {
+		p.note += "; "
+	}
+	p.note += s
 }
 
 // MaxFailureRatio is the share of requests that may fail (statuses other
@@ -74,24 +86,79 @@ type bench struct {
 	progress io.Writer
 }
 
-// measure warms the target up, then measures it in a closed loop.
-func (b *bench) measure(ctx context.Context, target, token, name string) (loadgen.Result, error) {
-	if b.o.warmup > 0 {
-		fmt.Fprintf(b.progress, "reservebench: %s: warming up for %v\n", name, b.o.warmup)
-		cfg := b.o.closedLoop(target, token, name+"-w"+b.nonce, b.o.warmup)
-		if _, err := loadgen.Run(ctx, cfg); err != nil {
-			return loadgen.Result{}, fmt.Errorf("warm-up: %w", err)
+// measure finds the target's peak: for each -connections count it warms
+// the target up and measures a closed loop; the row keeps the best, and
+// its note lists the others.
+func (b *bench) measure(ctx context.Context, s *served, p *phase, name string) {
+	var others []string
+	for i, conns := range b.o.connList {
+		if err := b.warmUp(ctx, s, name, conns); err != nil {
+			p.err = err
+			return
+		}
+		fmt.Fprintf(b.progress, "reservebench: %s: closed loop, %d connections, %v\n", name, conns, b.o.duration)
+		res, cpu, err := b.measureServer(s, func() (loadgen.Result, error) {
+			return loadgen.Run(ctx, b.o.closedLoop(s.Addr, s.Token, fmt.Sprintf("%s-m%d-%s", name, conns, b.nonce), b.o.duration, conns))
+		})
+		if err != nil {
+			p.err = err
+			return
+		}
+		if i == 0 || res.HoldsPerSec() > p.result.HoldsPerSec() {
+			if i > 0 {
+				others = append(others, fmt.Sprintf("%d conns: %.0f", p.conns, p.result.HoldsPerSec()))
+			}
+			p.result, p.serverCPU, p.conns = res, cpu, conns
+		} else {
+			others = append(others, fmt.Sprintf("%d conns: %.0f", conns, res.HoldsPerSec()))
 		}
 	}
-	fmt.Fprintf(b.progress, "reservebench: %s: closed loop, %d connections, %v\n", name, b.o.connections, b.o.duration)
-	return loadgen.Run(ctx, b.o.closedLoop(target, token, name+"-m"+b.nonce, b.o.duration))
+	if len(b.o.connList) > 1 {
+		p.addNote(fmt.Sprintf("best at %d connections (%s holds/s)", p.conns, strings.Join(others, ", ")))
+	}
 }
+
+// warmUp runs unmeasured load.
+func (b *bench) warmUp(ctx context.Context, s *served, name string, conns int) error {
+	if b.o.warmup <= 0 {
+		return nil
+	}
+	fmt.Fprintf(b.progress, "reservebench: %s: warming up for %v\n", name, b.o.warmup)
+	cfg := b.o.closedLoop(s.Addr, s.Token, fmt.Sprintf("%s-w%d-%s", name, conns, b.nonce), b.o.warmup, conns)
+	if _, err := loadgen.Run(ctx, cfg); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	return nil
+}
+
+// measureAt measures the target in an open loop at rate holds/s.
+func (b *bench) measureAt(ctx context.Context, s *served, p *phase, name string, rate float64) {
+	fmt.Fprintf(b.progress, "reservebench: %s: open loop at %.0f holds/s, %v\n", name, rate, b.o.duration)
+	p.result, p.serverCPU, p.err = b.measureServer(s, func() (loadgen.Result, error) {
+		return loadgen.Run(ctx, b.o.openLoop(s.Addr, s.Token, name+"-o"+b.nonce, rate))
+	})
+}
+
+// measureServer runs load and reads the server's CPU time around it.
+func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (loadgen.Result, time.Duration, error) {
+	var before time.Duration
+	if s.cpu != nil {
+		before = s.cpu()
+	}
+	res, err := load()
+	var used time.Duration
+	if s.cpu != nil {
+		used = s.cpu() - before
+	}
+	return res, used, err
+}
+
 
 // runStockd measures stockd's peak, then its latency at half the peak.
 func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 	peak = phase{name: "stockd (file journal, fdatasync)", mode: loadgen.ClosedLoop}
 	half = phase{name: "stockd at 50% of peak", mode: loadgen.OpenLoop}
-	s, err := startStockd(ctx, b.log, b.limits, b.o.journalDir, loadgen.SKUNames(b.o.skus))
+	s, err := b.start(ctx, targetStockd)
 	if err != nil {
 		peak.err = err
 		half.skipped = "stockd did not start"
@@ -102,22 +169,16 @@ func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 			peak.err = fmt.Errorf("stop: %w", err)
 		}
 	}()
-	peak.note = "journal in " + s.dir
-	peak.result, peak.err = b.measure(ctx, s.addr, s.token, "stockd")
+	peak.note = s.Note
+	b.measure(ctx, s, &peak, "stockd")
 	if p := peak.problem(); p != "" {
 		half.skipped = "no usable peak"
 		return peak, half
 	}
 	half.offered = peak.result.HoldsPerSec() / 2
-	half.result, half.err = b.measureAt(ctx, s.addr, s.token, "stockd", half.offered)
-	half.note = fmt.Sprintf("%.0f holds/s offered", half.offered)
+	b.measureAt(ctx, s, &half, "stockd", half.offered)
+	half.addNote(fmt.Sprintf("%.0f holds/s offered", half.offered))
 	return peak, half
-}
-
-// measureAt measures the target in an open loop at rate holds/s.
-func (b *bench) measureAt(ctx context.Context, target, token, name string, rate float64) (loadgen.Result, error) {
-	fmt.Fprintf(b.progress, "reservebench: %s: open loop at %.0f holds/s, %v\n", name, rate, b.o.duration)
-	return loadgen.Run(ctx, b.o.openLoop(target, token, name+"-o"+b.nonce, rate))
 }
 
 // stockd is an engine running in this process.
@@ -208,24 +269,19 @@ func seedStock(ctx context.Context, eng *engine.Engine, skus []string) error {
 func (b *bench) runNoop(ctx context.Context, rate float64) (peak, atRate phase) {
 	peak = phase{name: "no-op fasthttp", mode: loadgen.ClosedLoop}
 	atRate = phase{name: "no-op at stockd's 50% rate (control)", mode: loadgen.OpenLoop, offered: rate}
-	srv, err := baseline.NewNoop(b.limits, b.log)
+	s, err := b.start(ctx, targetNoop)
 	if err != nil {
 		peak.err, atRate.skipped = err, "no-op server did not start"
 		return peak, atRate
 	}
-	addr, stop, err := serveLoopback(ctx, srv)
-	if err != nil {
-		peak.err, atRate.skipped = err, "no-op server did not start"
-		return peak, atRate
-	}
-	peak.result, peak.err = b.measure(ctx, addr, "", "noop")
+	b.measure(ctx, s, &peak, "noop")
 	if rate > 0 {
-		atRate.result, atRate.err = b.measureAt(ctx, addr, "", "noop", rate)
-		atRate.note = fmt.Sprintf("%.0f holds/s offered", rate)
+		b.measureAt(ctx, s, &atRate, "noop", rate)
+		atRate.addNote(fmt.Sprintf("%.0f holds/s offered", rate))
 	} else {
 		atRate.skipped = "no stockd rate to match"
 	}
-	if err := stop(); err != nil && peak.err == nil {
+	if err := s.stop(); err != nil && peak.err == nil {
 		peak.err = err
 	}
 	return peak, atRate
@@ -236,52 +292,17 @@ func (b *bench) runNoop(ctx context.Context, rate float64) (peak, atRate phase) 
 func (b *bench) runRowLock(ctx context.Context) phase {
 	p := phase{name: fmt.Sprintf("row-lock PostgreSQL (%d conns)", baseline.RowLockPoolConns), mode: loadgen.ClosedLoop}
 	if b.o.databaseURL == "" {
-		p.skipped = "no database (-database-url or STOCKD_TEST_DATABASE_URL)"
+		p.skipped = errNoDatabase.Error()
 		return p
 	}
-	schema := "reservebench_" + strings.ToLower(rand.Text()[:10])
-	pool, err := baseline.OpenRowLockPool(ctx, b.o.databaseURL, schema)
+	s, err := b.start(ctx, targetRowLock)
 	if err != nil {
 		p.err = err
 		return p
 	}
-	defer pool.Close()
-	var version, fsync, syncCommit string
-	err = pool.QueryRow(ctx, `SELECT current_setting('server_version'), current_setting('fsync'),
-		current_setting('synchronous_commit')`).Scan(&version, &fsync, &syncCommit)
-	if err != nil {
-		p.err = fmt.Errorf("read settings: %w", err)
-		return p
-	}
-	p.note = fmt.Sprintf("PostgreSQL %s, fsync=%s, synchronous_commit=%s", version, fsync, syncCommit)
-	if err := baseline.CreateRowLockSchema(ctx, pool, schema); err != nil {
-		p.err = err
-		return p
-	}
-	defer func() {
-		dropCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := baseline.DropRowLockSchema(dropCtx, pool, schema); err != nil && p.err == nil {
-			p.err = err
-		}
-	}()
-	fmt.Fprintf(b.progress, "reservebench: rowlock: seeding %d SKUs in schema %s\n", b.o.skus, schema)
-	if err := baseline.SeedRowLockStock(ctx, pool, loadgen.SKUNames(b.o.skus), seedOnHand); err != nil {
-		p.err = err
-		return p
-	}
-	srv, err := baseline.NewRowLock(baseline.NewRowLockStore(pool), b.limits, b.log)
-	if err != nil {
-		p.err = err
-		return p
-	}
-	addr, stop, err := serveLoopback(ctx, srv)
-	if err != nil {
-		p.err = err
-		return p
-	}
-	p.result, p.err = b.measure(ctx, addr, "", "rowlock")
-	p.err = errors.Join(p.err, stop())
+	p.note = s.Note
+	b.measure(ctx, s, &p, "rowlock")
+	p.err = errors.Join(p.err, s.stop())
 	return p
 }
 

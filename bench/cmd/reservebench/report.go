@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -113,6 +114,7 @@ func cells(p phase) []string {
 		formatLatency(r.Quantile(50)), formatLatency(r.Quantile(99)), formatLatency(r.Quantile(99.9)),
 		formatLatency(r.Max()),
 		fmt.Sprint(r.Hold.Insufficient), fmt.Sprint(r.Failures()), fmt.Sprint(r.Dropped),
+		serverCPUPerHold(p),
 	}
 	note := p.note
 	if pr := p.problem(); pr != "" {
@@ -121,7 +123,17 @@ func cells(p phase) []string {
 	return append(row, note)
 }
 
-var columns = []string{"target", "mode", "holds/s", "p50", "p99", "p99.9", "max", "409", "failures", "dropped", "note"}
+var columns = []string{"target", "mode", "holds/s", "p50", "p99", "p99.9", "max", "409", "failures", "dropped",
+	"server CPU/hold", "note"}
+
+// serverCPUPerHold is the server process's CPU time per hold (the hold and
+// its release), "" when unknown.
+func serverCPUPerHold(p phase) string {
+	if p.serverCPU <= 0 || p.result.Holds() == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.0f µs", float64(p.serverCPU.Microseconds())/float64(p.result.Holds()))
+}
 
 func (r *report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -142,11 +154,11 @@ func (r *report) print(w io.Writer) {
 // setting says what was measured, on what.
 func (r *report) setting() string {
 	o := r.o
-	return fmt.Sprintf("reservebench %s: %s/%s, %d CPUs (GOMAXPROCS %d), %s; %d connections, %d SKUs (Zipf s=%g), "+
+	return fmt.Sprintf("reservebench %s: %s/%s, %d CPUs (GOMAXPROCS %d), %s; %s connections, %d SKUs (Zipf s=%g), "+
 		"%d line(s) per hold, each hold released after; %v per phase after %v warm-up; "+
-		"load generator and server share the machine",
+		"%s",
 		r.started.Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		runtime.Version(), o.connections, o.skus, o.zipfS, o.lines, o.duration, o.warmup)
+		runtime.Version(), joinInts(o.connList), o.skus, o.zipfS, o.lines, o.duration, o.warmup, o.placement())
 }
 
 func (r *report) printMarkdown(w io.Writer) {
@@ -154,12 +166,12 @@ func (r *report) printMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "### Reserve API, %s\n\n", r.started.Format("2006-01-02"))
 	fmt.Fprintf(w, "```\n%s\n```\n\n", r.o.commandLine())
 	fmt.Fprintf(w, "%s.\n\n", r.setting())
-	fmt.Fprintln(w, "| target | mode | holds/s | p50 | p99 | p99.9 | max | 409 | failures | dropped | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintln(w, "| target | mode | holds/s | p50 | p99 | p99.9 | max | 409 | failures | dropped | server CPU/hold | note |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, p := range r.phases() {
 		c := cells(p)
 		if len(c) == 3 { // a row that was not measured
-			c = []string{c[0], c[1], "", "", "", "", "", "", "", "", c[2]}
+			c = []string{c[0], c[1], "", "", "", "", "", "", "", "", "", c[2]}
 		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(c, " | "))
 	}
@@ -169,4 +181,12 @@ func (r *report) printMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %s | %s |\n", q.name, q.measured, q.target, q.verdict)
 	}
 	fmt.Fprintf(w, "\n----- end of markdown -----\n")
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
 }

@@ -22,6 +22,11 @@ import (
 // to stdout; progress and logs go to stderr. It returns an error when a
 // phase failed (a skipped phase is not a failure), after printing.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	return runWith(ctx, args, nil, stdout, stderr, getenv)
+}
+
+// runWith is run with the stdin a -serve child watches.
+func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) error {
 	o, err := parseOptions(args, stderr, getenv)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -29,7 +34,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return err
 	}
-	if o.cpuProfile != "" {
+	// The engine logs from its own goroutines while progress is written.
+	stderr = &lockedWriter{w: stderr}
+	b := &bench{
+		o:        o,
+		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		limits:   engine.DefaultConfig().HTTP.Limits,
+		nonce:    strings.ToLower(rand.Text()[:6]),
+		progress: stderr,
+	}
+	if o.serve != "" {
+		if stdin == nil {
+			return errors.New("-serve needs the stdin its parent closes to stop it")
+		}
+		return serveChild(ctx, b, stdin, stdout)
+	}
+	// With servers in child processes each profiles itself (the path gets
+	// the target's name as a suffix); in process, one profile has both.
+	if o.cpuProfile != "" && o.inProcess {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return err
@@ -43,15 +65,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	// Check the load before starting anything.
 	if err := o.openLoop("127.0.0.1:1", "", "check", 1).Validate(); err != nil {
 		return err
-	}
-	// The engine logs from its own goroutines while progress is written.
-	stderr = &lockedWriter{w: stderr}
-	b := &bench{
-		o:        o,
-		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		limits:   engine.DefaultConfig().HTTP.Limits,
-		nonce:    strings.ToLower(rand.Text()[:6]),
-		progress: stderr,
 	}
 	rep := &report{o: o, started: time.Now()}
 	notRun := func(name string, mode loadgen.Mode) phase {

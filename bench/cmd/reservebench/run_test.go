@@ -2,6 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -36,6 +39,9 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-targets=stockd,elsewhere"},
 		{"-lines=3", "-skus=2"},
 		{"extra"},
+		{"-connections=0"},
+		{"-connections=64,many"},
+		{"-serve=elsewhere"},
 	} {
 		var out, progress bytes.Buffer
 		if err := run(t.Context(), args, &out, &progress, noEnv); err == nil {
@@ -62,7 +68,7 @@ func TestCommandLineHidesDatabaseURL(t *testing.T) {
 
 func TestRunMeasuresStockd(t *testing.T) {
 	var out, progress bytes.Buffer
-	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4", "-skus=450", "-targets=stockd"}
+	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4,8", "-skus=450", "-targets=stockd"}
 	if err := run(t.Context(), args, &out, &progress, noEnv); err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
@@ -72,7 +78,24 @@ func TestRunMeasuresStockd(t *testing.T) {
 			t.Errorf("output has %q:\n%s", bad, got)
 		}
 	}
+	if !strings.Contains(got, "best at ") || !strings.Contains(got, " µs |") {
+		t.Errorf("no connection sweep or server CPU in the stockd row:\n%s", got)
+	}
 	if !strings.Contains(got, "| stockd at 50% of peak | open | ") || strings.Contains(got, "| p99 at 50% of stockd's peak | n/a") {
 		t.Errorf("no half-peak measurement:\n%s", got)
 	}
+}
+
+// TestMain lets this test binary be the server child process that run
+// starts (os.Executable is the test binary here): with -serve first it
+// serves like the command would.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "-serve" {
+		if err := runWith(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv); err != nil {
+			fmt.Fprintln(os.Stderr, "reservebench child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
 }
