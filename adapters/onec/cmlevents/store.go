@@ -83,6 +83,17 @@ func (s *MemoryStore) ReserveSeqs(_ context.Context, source string, n int) (uint
 	return last + 1, nil
 }
 
+// raiseSeqs makes every source's next seq, and the base of new sources,
+// come after min.
+func (s *MemoryStore) raiseSeqs(min uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.baseSeq = max(s.baseSeq, min)
+	for src, last := range s.lastSeq {
+		s.lastSeq[src] = max(last, min)
+	}
+}
+
 // LastSeq returns the last seq reserved for source (the base when none was).
 func (s *MemoryStore) LastSeq(source string) uint64 {
 	s.mu.Lock()
