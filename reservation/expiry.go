@@ -1,6 +1,9 @@
 package reservation
 
-import "time"
+import (
+	"hash/maphash"
+	"time"
+)
 
 // expiryHeap orders the active holds that have an expiry by (expiresAt, id),
 // the order Expire releases them in. Each hold knows its index, so removal
@@ -80,32 +83,109 @@ func (q expiryHeap) down(i int) bool {
 }
 
 // idWindow remembers the last n stock.adjust ids, oldest evicted first.
+//
+// The ids live in a ring; an open-addressing table of 8-byte slots (the
+// id's 32-bit hash and its ring position + 1, linear probing,
+// backward-shift deletion as in slotTable) finds them, so a lookup hashes
+// the id once and compares strings only on a hash match, and neither the
+// table nor the ring is rebuilt as ids come and go.
+//
+// Invariants: every id in the ring has exactly one slot; len(slots) is a
+// power of two and at least twice the ids; ring[head] is the oldest once
+// the ring is full.
 type idWindow struct {
-	set  map[string]struct{}
-	ring []string
-	head int
-	size int
+	seed  maphash.Seed
+	slots []uint64
+	ring  []string
+	head  int
+	size  int
 }
+
+const minIDWindowSlots = 1 << 10
 
 func (w *idWindow) init(size int) {
 	w.size = size
-	w.set = make(map[string]struct{})
+	w.seed = maphash.MakeSeed()
+	w.slots = make([]uint64, minIDWindowSlots)
+	w.ring = w.ring[:0]
+	w.head = 0
 }
+
+func (w *idWindow) hash(id string) uint32 { return uint32(maphash.String(w.seed, id)) }
 
 func (w *idWindow) has(id string) bool {
-	_, ok := w.set[id]
-	return ok
+	h := w.hash(id)
+	mask := len(w.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		e := w.slots[i]
+		if e == 0 {
+			return false
+		}
+		if uint32(e>>32) == h && w.ring[uint32(e)-1] == id {
+			return true
+		}
+	}
 }
 
+// add remembers an id has does not know, evicting the oldest when full.
 func (w *idWindow) add(id string) {
-	w.set[id] = struct{}{}
-	if len(w.ring) < w.size {
+	pos := len(w.ring)
+	if pos < w.size {
 		w.ring = append(w.ring, id)
-		return
+		if 2*len(w.ring) > len(w.slots) {
+			w.grow()
+		}
+	} else {
+		pos = w.head
+		w.remove(uint64(w.hash(w.ring[pos]))<<32 | uint64(pos+1))
+		w.ring[pos] = id
+		w.head = (w.head + 1) % w.size
 	}
-	delete(w.set, w.ring[w.head])
-	w.ring[w.head] = id
-	w.head = (w.head + 1) % w.size
+	w.place(uint64(w.hash(id))<<32 | uint64(pos+1))
+}
+
+func (w *idWindow) place(e uint64) {
+	mask := len(w.slots) - 1
+	i := int(e>>32) & mask
+	for w.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	w.slots[i] = e
+}
+
+func (w *idWindow) grow() {
+	old := w.slots
+	w.slots = make([]uint64, 2*len(old))
+	for _, e := range old {
+		if e != 0 {
+			w.place(e)
+		}
+	}
+}
+
+// remove drops the slot e (backward-shift deletion, see slotTable.remove).
+func (w *idWindow) remove(e uint64) {
+	mask := len(w.slots) - 1
+	home := func(e uint64) int { return int(e>>32) & mask }
+	i := home(e)
+	for w.slots[i] != e {
+		assert(w.slots[i] != 0, "removing an id that is not in the window")
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		f := w.slots[j]
+		if f == 0 {
+			break
+		}
+		k := home(f)
+		if (i <= j && i < k && k <= j) || (i > j && (k > i || k <= j)) {
+			continue
+		}
+		w.slots[i] = f
+		i = j
+	}
+	w.slots[i] = 0
 }
 
 func (w *idWindow) each(fn func(string)) {

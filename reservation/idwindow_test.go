@@ -1,0 +1,72 @@
+package reservation
+
+import (
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"testing"
+)
+
+// TestIDWindowMatchesModel drives the dedupe window and a plain model (a
+// slice, oldest first) with the same ids, as the ledger does: add only
+// what has does not know.
+func TestIDWindowMatchesModel(t *testing.T) {
+	for _, size := range []int{1, 2, 7, 100, 3000} {
+		t.Run("size="+strconv.Itoa(size), func(t *testing.T) {
+			seed := uint64(size)
+			rng := rand.New(rand.NewPCG(seed, 42))
+			var w idWindow
+			w.init(size)
+			var model []string
+			universe := 3 * size
+			for step := range 20_000 {
+				id := "adj-" + strconv.Itoa(rng.IntN(universe))
+				got, want := w.has(id), slices.Contains(model, id)
+				if got != want {
+					t.Fatalf("seed %d step %d: has(%q) = %v, model says %v", seed, step, id, got, want)
+				}
+				if got {
+					continue
+				}
+				w.add(id)
+				model = append(model, id)
+				if len(model) > size {
+					model = model[1:]
+				}
+			}
+			var order []string
+			w.each(func(id string) { order = append(order, id) })
+			if !slices.Equal(order, model) {
+				t.Fatalf("seed %d: each = %v…, model %v…", seed, order[:min(5, len(order))], model[:min(5, len(model))])
+			}
+			used := 0
+			for _, e := range w.slots {
+				if e != 0 {
+					used++
+				}
+			}
+			if used != len(model) {
+				t.Fatalf("seed %d: %d slots used for %d ids", seed, used, len(model))
+			}
+		})
+	}
+}
+
+func BenchmarkIDWindow(b *testing.B) {
+	const size = 1_000_000
+	ids := make([]string, 1<<21)
+	for i := range ids {
+		ids[i] = "adj-" + strconv.Itoa(i)
+	}
+	var w idWindow
+	w.init(size)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		id := ids[i&(len(ids)-1)]
+		if !w.has(id) {
+			w.add(id)
+		}
+		i++
+	}
+}
