@@ -93,10 +93,32 @@ func (c *core) writableLocked(records int, bytes int64) error {
 // enqueueLocked encodes the records of c.fx and enqueues them. A ledger
 // change the journal refuses leaves the ledger ahead of the journal: the
 // core is then failed until recovery rebuilds it.
+// recordSizeGuess sizes the buffer of a command's records up front: a
+// stock event's record is about this long.
+const recordSizeGuess = 96
+
 func (c *core) enqueueLocked() (*journal.Ticket, error) {
-	recs := make([][]byte, len(c.fx.Records))
-	for i := range c.fx.Records {
-		recs[i] = reservation.MarshalRecord(&c.fx.Records[i])
+	// One buffer for all the command's records (an ingest batch makes up
+	// to a thousand): the journal owns it until written, so it is new
+	// each time, but it is one allocation, not one per record.
+	var recs [][]byte
+	switch n := len(c.fx.Records); n {
+	case 0:
+	case 1:
+		recs = [][]byte{reservation.MarshalRecord(&c.fx.Records[0])}
+	default:
+		ends := make([]int, n)
+		buf := make([]byte, 0, n*recordSizeGuess)
+		for i := range c.fx.Records {
+			buf = reservation.AppendRecord(buf, &c.fx.Records[i])
+			ends[i] = len(buf)
+		}
+		recs = make([][]byte, n)
+		start := 0
+		for i, end := range ends {
+			recs[i] = buf[start:end:end]
+			start = end
+		}
 	}
 	t, err := c.commit.Enqueue(recs...)
 	if err != nil {
