@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"stockd/adapters/telemetry"
+	"stockd/engine"
 )
 
 // compose is the part of docker-compose.yml the tests read.
@@ -364,6 +365,11 @@ func TestAlertRulesUseExportedMetrics(t *testing.T) {
 			t.Errorf("no alert on %s", want)
 		}
 	}
+	for _, name := range engine.AlertNames() {
+		if !names[name] {
+			t.Errorf("stockd posts alert %s to its webhook, but prometheus/alerts.yml has no rule of that name", name)
+		}
+	}
 }
 
 func TestMetricNamesTokeniser(t *testing.T) {
@@ -582,5 +588,25 @@ func TestAlertRulesWithPromtool(t *testing.T) {
 		if err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
+	}
+}
+
+// TestComposeDemoExportsToTheCollector: `stockd demo` in compose sends its
+// traces and metrics to the collector's OTLP/HTTP receiver.
+func TestComposeDemoExportsToTheCollector(t *testing.T) {
+	svc, ok := loadCompose(t).Services["stockd-demo"]
+	if !ok {
+		t.Fatal("no stockd-demo service")
+	}
+	if len(svc.Command) == 0 || svc.Command[0] != "demo" {
+		t.Fatalf("stockd-demo command %v, want demo", svc.Command)
+	}
+	endpoint := argAfter(svc.Command, "--otlp")
+	host, port := endpointHostPort(t, endpoint)
+	if want := collectorReceiverPort(t, telemetry.ProtocolHTTP); host != "otel-collector" || port != want {
+		t.Errorf("demo --otlp %q, want the collector's OTLP/HTTP receiver otel-collector:%s", endpoint, want)
+	}
+	if _, ok := svc.DependsOn["otel-collector"]; !ok {
+		t.Error("stockd-demo does not depend on otel-collector")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"stockd/adapters/httpapi"
 	"stockd/adapters/onec/exchange"
 	"stockd/adapters/telemetry"
+	"stockd/engine/journal"
 	"stockd/feeds"
 )
 
@@ -70,6 +71,13 @@ type JournalConfig struct {
 	// checked. Recovery replays at most about that many records.
 	SnapshotEveryRecords uint64        `yaml:"snapshot_every_records"`
 	SnapshotInterval     time.Duration `yaml:"snapshot_interval"`
+	// GatherWait lets a group commit wait for company when callers are
+	// concurrent (the last group served more than one) and fewer than
+	// GatherTickets are queued: one write and one fsync then serve more
+	// callers, for that much more latency. 0 takes each group at once.
+	// At most journal.MaxGatherWait.
+	GatherWait    time.Duration `yaml:"gather_wait"`
+	GatherTickets int           `yaml:"gather_tickets"`
 }
 
 // KafkaConfig names the brokers and topics of the 1C stream.
@@ -96,7 +104,7 @@ func DefaultConfig() Config {
 	return Config{
 		HTTP: HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
 		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal",
-			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second},
+			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second, GatherTickets: 32},
 		Kafka: KafkaConfig{
 			EventsTopic:      "onec.events",
 			DLQTopic:         "onec.events.dlq",
@@ -150,6 +158,11 @@ func (c Config) Validate() error {
 	if c.Journal.SnapshotEveryRecords == 0 || c.Journal.SnapshotInterval <= 0 {
 		return errors.New("engine: config: journal.snapshot_every_records and snapshot_interval must be positive")
 	}
+	if c.Journal.GatherWait < 0 || c.Journal.GatherWait > journal.MaxGatherWait ||
+		(c.Journal.GatherWait > 0 && c.Journal.GatherTickets < 2) {
+		return fmt.Errorf("engine: config: journal.gather_wait %v must be within [0, %v], with gather_tickets at least 2 (got %d)",
+			c.Journal.GatherWait, journal.MaxGatherWait, c.Journal.GatherTickets)
+	}
 	if len(c.Channels) == 0 {
 		return errors.New("engine: config: no channels: name at least the website (kind: site) with its warehouses")
 	}
@@ -179,6 +192,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("engine: config: telemetry: %w", err)
 	}
 	if err := c.validateFeeds(); err != nil {
+		return err
+	}
+	if err := c.validateOrders(); err != nil {
 		return err
 	}
 	if c.Ledger.ExpireInterval <= 0 {

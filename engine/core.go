@@ -44,7 +44,7 @@ type core struct {
 	limits  journal.CommitterConfig
 	fx      reservation.Effects
 	failed  error // set when the ledger holds a change the journal lost
-	changed func([]reservation.ChannelChange, []reservation.PriceChange)
+	changed func(context.Context, []reservation.ChannelChange, []reservation.PriceChange)
 	// failures is signalled (non-blocking, capacity 1) when the journal
 	// fails, to wake the engine's recovery.
 	failures chan struct{}
@@ -162,7 +162,7 @@ func (c *core) wait(ctx context.Context, commit *journal.Committer, t *journal.T
 		return err // ctx ended: the change may still become durable
 	}
 	if c.changed != nil && (len(cs.channels) > 0 || len(cs.prices) > 0) {
-		c.changed(cs.channels, cs.prices)
+		c.changed(ctx, cs.channels, cs.prices)
 	}
 	return nil
 }

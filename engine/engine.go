@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 
 	"stockd/adapters/httpapi"
+	"stockd/adapters/onec/cmlevents"
 	"stockd/adapters/onec/exchange"
 	"stockd/adapters/telemetry"
 	"stockd/engine/intake"
@@ -59,11 +60,16 @@ type Engine struct {
 	ingest   *ingestCounters
 	events   *eventProducer    // nil without Kafka
 	exchange *exchange.Handler // nil without 1C exchange accounts
-	feeds    *feedsRuntime     // nil without marketplace channels
-	intake   *intake.Intake    // nil without marketplace order sources
-	tel      *telemetry.Telemetry
-	inst     *telemetry.Instruments
-	telReg   metric.Registration
+	// knownOffers is the exchange's store of 1C catalogs' offers; nil
+	// without the exchange.
+	knownOffers *cmlevents.FileStore
+	feeds       *feedsRuntime   // nil without marketplace channels
+	intake      *intake.Intake  // nil without marketplace order sources
+	handoff     *handoffRuntime // orders to 1C: exchange order source, orders.out
+	tel         *telemetry.Telemetry
+	inst        *telemetry.Instruments
+	telReg      metric.Registration
+	obs         *observability // engine spans and alert counts (telemetry.go)
 }
 
 // Open recovers the ledger from the journal and binds the listener,
@@ -96,12 +102,13 @@ func Open(ctx context.Context, cfg Config, deps Deps) (*Engine, error) {
 		e.closeLedger(ctx)
 		return nil, err
 	}
-	if err := e.openIntake(); err != nil {
+	if err := e.openOrders(); err != nil {
 		e.feeds.close(ctx)
 		e.closeLedger(ctx)
 		return nil, err
 	}
 	if err := e.openHTTP(ctx); err != nil {
+		e.closeOrders()
 		e.feeds.close(ctx)
 		e.closeLedger(ctx)
 		return nil, err
@@ -129,6 +136,7 @@ func (e *Engine) openLedger(ctx context.Context, b journal.Backend) error {
 	}
 	ccfg := journal.DefaultCommitterConfig()
 	ccfg.OnGroup = e.recordGroup
+	ccfg.GatherWait, ccfg.GatherTickets = e.cfg.Journal.GatherWait, e.cfg.Journal.GatherTickets
 	commit, err := journal.NewCommitter(b, ccfg)
 	if err != nil {
 		b.Close()
@@ -162,11 +170,13 @@ func (e *Engine) openBackendRetrying(ctx context.Context) (journal.Backend, erro
 func (e *Engine) openHTTP(ctx context.Context) error {
 	opts := httpapi.Options{Backend: e, Logger: e.log, Limits: e.cfg.HTTP.Limits, APIKeys: e.cfg.HTTP.APIKeys,
 		Metrics: e.tel.ServeMetrics, Instruments: e.inst}
+	opts.Tracer, opts.SampleRoot = e.httpTracing()
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		p, err := newEventProducer(e.cfg.Kafka)
 		if err != nil {
 			return err
 		}
+		p.tracer, p.inst = e.obs.tracer, e.inst
 		e.events, opts.Events = p, p
 	}
 	if e.feeds != nil {
@@ -232,7 +242,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		e.runIntake(loopCtx)
+		e.runOrders(loopCtx)
+	}()
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.runAlerts(loopCtx)
 	}()
 	if len(e.cfg.Kafka.Brokers) > 0 {
 		e.wg.Add(1)
@@ -268,6 +283,7 @@ func (e *Engine) expireLoop(ctx context.Context) {
 		}
 		for {
 			n, err := e.core.Expire(ctx, e.now())
+			e.countOp(ctx, telemetry.OpExpire, n)
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Warn("expire holds", "err", err)
@@ -294,6 +310,10 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 	if e.exchange != nil {
 		err = errors.Join(err, e.exchange.Close(ctx))
 	}
+	if e.knownOffers != nil {
+		err = errors.Join(err, e.knownOffers.Flush())
+	}
+	err = errors.Join(err, e.closeOrders())
 	err = errors.Join(err, e.feeds.close(ctx))
 	e.closeTelemetry()
 	if e.events != nil {
@@ -433,17 +453,30 @@ func (e *Engine) MaxLinesPerHold() int { return reservation.DefaultLimits().MaxL
 // Reserve implements httpapi.Backend.
 func (e *Engine) Reserve(ctx context.Context, req reservation.ReserveRequest) (reservation.Hold, bool, error) {
 	h, res, err := e.core.Reserve(ctx, req, e.now())
+	if err == nil && !res.Replayed {
+		e.countOp(ctx, telemetry.OpHold, 1)
+	}
 	return h, res.Replayed, err
 }
 
 // Confirm implements httpapi.Backend.
 func (e *Engine) Confirm(ctx context.Context, id string, ttl time.Duration) (reservation.Hold, error) {
-	return e.core.Confirm(ctx, id, ttl, e.now())
+	h, err := e.core.Confirm(ctx, id, ttl, e.now())
+	if err == nil {
+		e.countOp(ctx, telemetry.OpConfirm, 1)
+		e.handoff.orderConfirmed(h)
+	}
+	return h, err
 }
 
 // Release implements httpapi.Backend.
 func (e *Engine) Release(ctx context.Context, id string) (reservation.Hold, error) {
-	return e.core.Release(ctx, id, e.now())
+	h, err := e.core.Release(ctx, id, e.now())
+	if err == nil {
+		e.countOp(ctx, telemetry.OpRelease, 1)
+		e.handoff.orderReleased(h)
+	}
+	return h, err
 }
 
 // Hold implements httpapi.Backend. The reply waits until the state it

@@ -68,7 +68,7 @@ func (e *Engine) openFeeds(ctx context.Context, secrets feeds.Secrets, transport
 	}
 	hubCtx, cancel := context.WithCancel(context.Background())
 	hub, err := feeds.New(hubCtx, feeds.Config{Channels: chs, Acks: acks, Now: e.now, Seed: uint64(e.now().UnixNano()),
-		Source: feeds.SourceFuncs{Qty: e.channelQty, PriceOf: e.price}})
+		Source: feeds.SourceFuncs{Qty: e.channelQty, PriceOf: e.price}, Tracer: e.pushTracer(), SKUs: e.eachSKU})
 	if err != nil {
 		cancel()
 		feeds.CloseChannels(chs)
@@ -77,8 +77,8 @@ func (e *Engine) openFeeds(ctx context.Context, secrets feeds.Secrets, transport
 		return fmt.Errorf("engine: feeds: %w", err)
 	}
 	e.feeds = &feedsRuntime{hub: hub, channels: chs, acks: acks, closeDB: closeDB, cancel: cancel}
-	e.core.changed = func(ch []reservation.ChannelChange, pr []reservation.PriceChange) {
-		hub.OnChanges(ch, pr, e.now())
+	e.core.changed = func(ctx context.Context, ch []reservation.ChannelChange, pr []reservation.PriceChange) {
+		e.changesTraced(ctx, hub, ch, pr)
 	}
 	skus := e.allSKUs()
 	for _, name := range hub.Channels() {
@@ -142,6 +142,16 @@ func (e *Engine) allSKUs() []string {
 		l.SKUs(func(s string) bool { out = append(out, s); return true })
 	})
 	return out
+}
+
+// eachSKU yields a snapshot of the ledger's SKUs (the hub's ResyncAll,
+// POST /v1/channels/{channel}:resync).
+func (e *Engine) eachSKU(yield func(string) bool) {
+	for _, s := range e.allSKUs() {
+		if !yield(s) {
+			return
+		}
+	}
 }
 
 // closeFeeds stops the workers, then the clients and the ack store.

@@ -10,8 +10,11 @@ import (
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/adapters/kafka"
+	"stockd/adapters/telemetry"
 	"stockd/engine/journal"
 	"stockd/reservation"
 )
@@ -54,6 +57,8 @@ type ingest struct {
 	now    func() time.Time
 	reader *kafkago.Reader
 	dlq    *kafka.Writer
+	topic  string
+	group  string
 	*ingestCounters
 }
 
@@ -64,12 +69,22 @@ type ingestCounters struct {
 	seq      *seqGaps
 	gapMu    sync.Mutex
 	lastGaps []SeqGap // the most recent, at most maxRecentGaps
+
+	lag *lagTracker
+	obs ingestObs // set by the engine's openTelemetry
+}
+
+// ingestObs is what the ingest records its metrics and spans with.
+type ingestObs struct {
+	inst    *telemetry.Instruments
+	tracer  trace.Tracer
+	tracing bool
 }
 
 const maxRecentGaps = 100
 
 func newIngestCounters(gapTimeout time.Duration) *ingestCounters {
-	return &ingestCounters{seq: newSeqGaps(gapTimeout)}
+	return &ingestCounters{seq: newSeqGaps(gapTimeout), lag: newLagTracker()}
 }
 
 func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, now func() time.Time) (*ingest, error) {
@@ -85,7 +100,9 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 		reader.Close()
 		return nil, fmt.Errorf("engine: DLQ writer: %w", err)
 	}
-	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr}, nil
+	ctr.lag.setSource(cfg.EventsTopic, cfg.GroupID)
+	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr,
+		topic: cfg.EventsTopic, group: cfg.GroupID}, nil
 }
 
 // fetched is a message with its decoded event (or why it did not decode).
@@ -97,8 +114,10 @@ type fetched struct {
 
 // applied is a batch handed to the journal, waiting to be durable.
 type applied struct {
-	p    pending
-	msgs []kafkago.Message
+	p     pending
+	msgs  []kafkago.Message
+	start time.Time
+	span  trace.Span // "onec.events process"; nil when tracing is off
 }
 
 // run fetches and applies until ctx ends or a batch cannot be made
@@ -232,7 +251,7 @@ func (in *ingest) acknowledge(ctx context.Context, acks <-chan applied) error {
 	latest := map[int]kafkago.Message{}
 	lastCommit := time.Now()
 	for a := range acks {
-		if err := a.p.wait(ctx); err != nil {
+		if err := in.waitDurable(ctx, a); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -257,9 +276,35 @@ func (in *ingest) acknowledge(ctx context.Context, acks <-chan applied) error {
 	return nil
 }
 
+// waitDurable waits for a's batch inside its span, so the ledger's
+// changes reach the push hub with the batch's span context; then it
+// records the batch's time and moves the lag on.
+func (in *ingest) waitDurable(ctx context.Context, a applied) error {
+	if a.span != nil {
+		ctx = trace.ContextWithSpan(ctx, a.span)
+	}
+	err := a.p.wait(ctx)
+	if err == nil {
+		in.lag.durable(a.msgs)
+		if in.obs.inst != nil {
+			in.obs.inst.BatchProcessed(ctx, in.topic, time.Since(a.start))
+		}
+	}
+	if a.span != nil {
+		if err != nil {
+			a.span.SetStatus(codes.Error, err.Error())
+		}
+		a.span.End()
+	}
+	return err
+}
+
 // applyBatch sends undecodable messages to the DLQ, then applies the batch
 // (skips included) as one journal group without waiting for it.
 func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, error) {
+	start := time.Now()
+	in.lag.fetched(batch)
+	in.countConsumed(ctx, batch)
 	var bad []kafkago.Message
 	events := make([]SourcedEvent, len(batch))
 	msgs := make([]kafkago.Message, len(batch))
@@ -279,12 +324,17 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 		}
 		in.dlqCount.Add(uint64(len(bad)))
 	}
-	results, p, err := in.beginWithBackpressure(ctx, events, rawBytes)
+	sctx, span := in.startBatchSpan(ctx, batch)
+	results, p, err := in.applyTraced(sctx, events, rawBytes)
 	if err != nil {
+		if span != nil {
+			span.SetStatus(codes.Error, err.Error())
+			span.End()
+		}
 		return applied{}, err
 	}
 	in.count(events, results)
-	return applied{p: p, msgs: msgs}, nil
+	return applied{p: p, msgs: msgs, start: start, span: span}, nil
 }
 
 // beginWithBackpressure waits while the journal queue is full (nothing
@@ -312,6 +362,12 @@ func dlqMessage(m kafkago.Message, reason error) kafkago.Message {
 }
 
 func (in *ingest) count(events []SourcedEvent, results []EventResult) {
+	applied := 0
+	defer func() {
+		if applied > 0 && in.obs.inst != nil {
+			in.obs.inst.LedgerOperation(context.Background(), telemetry.OpApply, int64(applied))
+		}
+	}()
 	for i, r := range results {
 		ev := &events[i]
 		if ev.Skip {
@@ -320,6 +376,7 @@ func (in *ingest) count(events []SourcedEvent, results []EventResult) {
 		switch r.Outcome {
 		case reservation.OutcomeApplied:
 			in.applied.Add(1)
+			applied++
 		case reservation.OutcomeStale:
 			in.stale.Add(1)
 		case reservation.OutcomeDuplicate:

@@ -67,15 +67,18 @@ func loadSpec(tb testing.TB) spec {
 	return s
 }
 
-// route finds the spec path template a request path matches.
+// route finds the spec path template a request path matches; of several
+// ("/v1/channels/{channel}" and "/v1/channels/{channel}:resync") the
+// longest.
 func (s spec) route(path string) (string, bool) {
+	best := ""
 	for tmpl := range s.Paths {
 		re := "^" + regexp.MustCompile(`\\\{[a-z]+\\\}`).ReplaceAllString(regexp.QuoteMeta(tmpl), `[^/]+`) + "$"
-		if regexp.MustCompile(re).MatchString(path) {
-			return tmpl, true
+		if regexp.MustCompile(re).MatchString(path) && len(tmpl) > len(best) {
+			best = tmpl
 		}
 	}
-	return "", false
+	return best, best != ""
 }
 
 // TestOpenAPIDescribesTheServer drives every route through its success and
@@ -178,6 +181,17 @@ func TestOpenAPIDescribesTheServer(t *testing.T) {
 		{"GET", "/v1/channels", testReadKey, ""}, {"GET", "/v1/channels", "", ""}, {"POST", "/v1/channels", testReadKey, ""},
 		{"GET", "/v1/channels/ym", testReadKey, ""}, {"GET", "/v1/channels/nope", testReadKey, ""},
 		{"GET", "/v1/channels/ym", "events-only", ""},
+		{"POST", "/v1/channels/ym:resync", "admin-key", ""}, {"POST", "/v1/channels/ym:resync", testReadKey, ""},
+		{"POST", "/v1/channels/ym:resync", "", ""}, {"POST", "/v1/channels/nope:resync", "admin-key", ""},
+		{"GET", "/v1/channels/ym:resync", "admin-key", ""},
+		{"POST", "/v1/channels/ym:reconcile", "admin-key", ""}, {"POST", "/v1/channels/nope:reconcile", "admin-key", ""},
+		{"POST", "/v1/channels/ym:reconcile", testReadKey, ""},
+		{"POST", "/v1/channels/ym/prices/sku-1:approve", "admin-key", ""},
+		{"POST", "/v1/channels/ym/prices/sku-1:approve", testReadKey, ""},
+		{"POST", "/v1/channels/ym/quarantine:release", "admin-key", `{"method":"stock","offer":"sku-1","warehouse":""}`},
+		{"POST", "/v1/channels/ym/quarantine:release", "admin-key", `{"method":"stocks","offer":"sku-1"}`},
+		{"POST", "/v1/channels/ym/quarantine:release", "admin-key", `{"method":`},
+		{"POST", "/v1/channels/nope/quarantine:release", "admin-key", `{"method":"price","offer":"sku-1"}`},
 		{"GET", "/feeds/ym.yml", "", ""}, {"GET", "/feeds/nope.yml", "", ""}, {"POST", "/feeds/ym.yml", "", ""},
 		{"GET", "/1c/exchange?type=catalog&mode=checkauth", "", ""},
 		{"POST", "/1c/exchange?type=catalog&mode=init", "", ""},

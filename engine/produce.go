@@ -5,26 +5,39 @@ import (
 	"fmt"
 
 	kafkago "github.com/segmentio/kafka-go"
+	"go.opentelemetry.io/otel/codes"
+	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/adapters/httpapi"
 	"stockd/adapters/kafka"
+	"stockd/adapters/onec/cmlevents"
+	"stockd/adapters/telemetry"
 	"stockd/reservation"
 )
 
 // eventProducer writes validated 1C events to onec.events, keyed by SKU so
-// each SKU's events stay in one partition, in order.
+// each SKU's events stay in one partition, in order. Every write is an
+// "onec.events publish" producer span whose context each message carries
+// in its traceparent header.
 type eventProducer struct {
-	w *kafka.Writer
+	w      *kafka.Writer
+	topic  string
+	tracer trace.Tracer           // nil: no span (context still passes on)
+	inst   *telemetry.Instruments // nil: not counted
 }
 
-var _ httpapi.EventProducer = (*eventProducer)(nil)
+var (
+	_ httpapi.EventProducer   = (*eventProducer)(nil)
+	_ cmlevents.MessageWriter = (*eventProducer)(nil)
+)
 
 func newEventProducer(cfg KafkaConfig) (*eventProducer, error) {
 	w, err := kafka.NewWriter(kafka.DefaultWriterConfig(cfg.Brokers, cfg.EventsTopic))
 	if err != nil {
 		return nil, fmt.Errorf("engine: events writer: %w", err)
 	}
-	return &eventProducer{w: w}, nil
+	return &eventProducer{w: w, topic: cfg.EventsTopic}, nil
 }
 
 // ProduceEvents implements httpapi.EventProducer.
@@ -33,10 +46,41 @@ func (p *eventProducer) ProduceEvents(ctx context.Context, raw [][]byte, events 
 	for i := range raw {
 		msgs[i] = kafkago.Message{Key: []byte(EventKey(&events[i])), Value: raw[i]}
 	}
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+	if err := p.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("%w: %v", httpapi.ErrEventsUnavailable, err)
 	}
 	return nil
+}
+
+var producerSpanKind = trace.WithSpanKind(trace.SpanKindProducer)
+
+// WriteMessages writes msgs (POST /v1/events, the 1C exchange's imports)
+// inside a publish span, with the span's traceparent in every message.
+func (p *eventProducer) WriteMessages(ctx context.Context, msgs ...kafkago.Message) error {
+	span := trace.SpanFromContext(ctx)
+	if p.tracer != nil {
+		ctx, span = p.tracer.Start(ctx, telemetry.SpanEventsPublish, producerSpanKind)
+		defer span.End()
+	}
+	for i := range msgs {
+		msgs[i].Headers = telemetry.InjectKafka(ctx, msgs[i].Headers)
+	}
+	err := p.w.WriteMessages(ctx, msgs...)
+	if span.IsRecording() {
+		span.SetAttributes(semconv.MessagingSystemKafka, semconv.MessagingDestinationName(p.topic),
+			semconv.MessagingOperationTypeSend, semconv.MessagingBatchMessageCount(len(msgs)))
+		if err != nil {
+			span.SetStatus(codes.Error, err.Error())
+		}
+	}
+	if p.inst != nil {
+		errType := ""
+		if err != nil {
+			errType = "write"
+		}
+		p.inst.KafkaSent(ctx, p.topic, int64(len(msgs)), errType)
+	}
+	return err
 }
 
 func (p *eventProducer) Close() error { return p.w.Close() }

@@ -221,8 +221,8 @@ func (c ChannelConfig) validate() error {
 	switch {
 	case c.Name == "" || len(c.Name) > MaxChannelNameBytes:
 		return fmt.Errorf("name must have 1..%d bytes", MaxChannelNameBytes)
-	case strings.ContainsAny(c.Name, "@/ \t"):
-		return errors.New("name must not contain '@', '/' or spaces")
+	case strings.ContainsAny(c.Name, "@/: \t"):
+		return errors.New("name must not contain '@', '/', ':' or spaces")
 	}
 	switch c.Kind {
 	case KindOzon, KindWildberries, KindYandexMarket, KindSite:

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Priority orders pending changes: lower values are sent first.
@@ -71,13 +73,24 @@ type dirtyEntry struct {
 	since    time.Time // first unsent change
 	elem     *list.Element
 	coolIdx  int // index in cooling, -1 when ready
+	// links are the sampled span contexts of the latest changes the key
+	// carries (at most MaxLinksPerKey, oldest dropped); nil when none was
+	// traced, so tracing off costs nothing.
+	links []trace.SpanContext
 }
+
+// MaxLinksPerKey bounds the span contexts a pending key keeps: the push
+// batch that carries the key links to the latest changes it coalesced.
+const MaxLinksPerKey = 4
 
 // Pending is one key taken for sending.
 type Pending struct {
 	Key      string
 	Priority Priority
 	Since    time.Time // when the oldest change it carries was made
+	// Links are the sampled span contexts of the changes it carries
+	// (MarkLinked), latest last.
+	Links []trace.SpanContext
 }
 
 // NewDirtySet returns an empty set bounded to maxOffers keys.
@@ -114,6 +127,34 @@ func (d *DirtySet) Mark(key string, p Priority, now time.Time) error {
 	return nil
 }
 
+// MarkLinked is Mark that also keeps sc, the span context of the change
+// (a reserve request, an applied 1C batch), for the push batch's span to
+// link to. A zero sc (the change was not sampled) is not kept.
+func (d *DirtySet) MarkLinked(key string, p Priority, now time.Time, sc trace.SpanContext) error {
+	if err := d.Mark(key, p, now); err != nil {
+		return err
+	}
+	if sc.IsValid() {
+		e := d.entries[key]
+		e.links = appendLink(e.links, sc)
+	}
+	return nil
+}
+
+// appendLink adds sc unless it is there already, dropping the oldest past
+// MaxLinksPerKey.
+func appendLink(links []trace.SpanContext, sc trace.SpanContext) []trace.SpanContext {
+	for _, l := range links {
+		if l.Equal(sc) {
+			return links
+		}
+	}
+	if len(links) >= MaxLinksPerKey {
+		links = append(links[:0], links[len(links)-MaxLinksPerKey+1:]...)
+	}
+	return append(links, sc)
+}
+
 // Requeue puts back a key whose send failed, keeping its original change
 // time unless a newer Mark already re-added it.
 func (d *DirtySet) Requeue(pd Pending, now time.Time) error {
@@ -121,13 +162,16 @@ func (d *DirtySet) Requeue(pd Pending, now time.Time) error {
 		if pd.Since.Before(e.since) {
 			e.since = pd.Since
 		}
+		for _, sc := range pd.Links {
+			e.links = appendLink(e.links, sc)
+		}
 		return nil
 	}
 	if err := d.Mark(pd.Key, pd.Priority, now); err != nil {
 		return err
 	}
 	e := d.entries[pd.Key]
-	e.since = pd.Since
+	e.since, e.links = pd.Since, pd.Links
 	if e.coolIdx < 0 { // it was taken first, so it goes first again
 		d.queues[e.priority].MoveToFront(e.elem)
 	}
@@ -182,7 +226,7 @@ func (d *DirtySet) Take(n int, now time.Time) []Pending {
 		for len(out) < n && q.Len() > 0 {
 			e := q.Remove(q.Front()).(*dirtyEntry)
 			delete(d.entries, e.key)
-			out = append(out, Pending{Key: e.key, Priority: e.priority, Since: e.since})
+			out = append(out, Pending{Key: e.key, Priority: e.priority, Since: e.since, Links: e.links})
 		}
 	}
 	return out

@@ -3,9 +3,10 @@
 // policies, a coalescing dirty set per channel and method with
 // priorities, one worker per (channel, method) that pushes batches
 // through the marketplace client's rate limits, the last acknowledged
-// value per key (package ackstore), quarantine of refused values and of
-// price jumps awaiting approval, a read-back reconcile, and the YML pull
-// feed (package yml).
+// value per key (package ackstore), the verdict of asynchronous price
+// uploads (Wildberries), quarantine of refused values, of keys refused
+// as retriable too often and of price jumps awaiting approval, a
+// read-back reconcile, and the YML pull feed (package yml).
 //
 // A change marks a key dirty; the value is read again when a batch is
 // built, so a 5 → 4 → 3 sequence sends one 3, and a key whose value is the

@@ -165,12 +165,20 @@ func wbChannel(tb testing.TB, sim http.Handler, n int) Channel {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Channel{Config: cfg, Offers: mapping(tb, KindWildberries, n), Stock: c, Price: c, Reader: c,
+	return Channel{Config: cfg, Offers: mapping(tb, KindWildberries, n), Stock: c, Price: c, Reader: c, Tasks: c,
 		Limiters: named("wildberries.stocks", lim.Stocks, "wildberries.prices", lim.Prices)}
 }
 
 func newWBSim(n int) *wbsim.Sim {
-	sim := wbsim.New(wbsim.DefaultConfig("token"))
+	return newWBSimWith(n, nil)
+}
+
+func newWBSimWith(n int, mutate func(*wbsim.Config)) *wbsim.Sim {
+	cfg := wbsim.DefaultConfig("token")
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	sim := wbsim.New(cfg)
 	for i := range n {
 		sim.AddProduct(int64(500000+i), fmt.Sprintf("V-%d", i), int64(100000+i))
 	}
@@ -272,7 +280,7 @@ func settle(tb testing.TB, h *Hub, channel string, limit time.Duration) Stats {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if s.Stock.Pending+s.Stock.InFlight+s.Price.Pending+s.Price.InFlight == 0 {
+		if unsettled(s) == 0 {
 			return s
 		}
 		if time.Now().After(deadline) {
@@ -287,4 +295,10 @@ func noViolations(tb testing.TB, name string, v map[string]int64) {
 	if len(v) != 0 {
 		tb.Fatalf("%s violations %v, want none", name, v)
 	}
+}
+
+// unsettled counts a channel's keys pending, in flight or awaiting an
+// upload's verdict.
+func unsettled(s Stats) int {
+	return s.Stock.Pending + s.Stock.InFlight + s.Price.Pending + s.Price.InFlight + s.Price.AwaitingVerdict
 }

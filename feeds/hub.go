@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"stockd/adapters/marketsim"
 	"stockd/feeds/ackstore"
 	"stockd/feeds/limit"
@@ -78,6 +80,9 @@ type Channel struct {
 	PriceCooldown time.Duration
 	// YML is the channel's pull feed; nil: none.
 	YML *yml.Feed
+	// Tasks reads the verdict of asynchronous price uploads
+	// (Wildberries); nil: an accepted price is acknowledged at once.
+	Tasks PriceTasks
 }
 
 // NamedLimiter is a client bucket with the name Stats gives it.
@@ -108,10 +113,23 @@ type Config struct {
 	// ItemRetry is the least wait before a retriable refused item goes
 	// again; 0: DefaultItemRetry.
 	ItemRetry time.Duration
+	// MaxItemAttempts bounds the retriable refusals of one key in a row
+	// before it is quarantined; 0: DefaultMaxItemAttempts.
+	MaxItemAttempts int
+	// MaxPriceTasks bounds a channel's price uploads awaiting their
+	// verdict; 0: DefaultMaxPriceTasks.
+	MaxPriceTasks int
+	// SKUs yields every SKU the ledger knows, for ResyncAll; nil:
+	// ResyncAll is refused.
+	SKUs iter.Seq[string]
 	// Acked, if set, is called for every value a marketplace
 	// acknowledged, from the worker, with no lock held (tracing,
 	// latency metrics). It must not block.
 	Acked func(AckEvent)
+	// Tracer, if set, records a client span per push batch
+	// ("<channel> push <method>") with a link per traced change it
+	// carries; nil records nothing.
+	Tracer trace.Tracer
 }
 
 // AckEvent is one acknowledged value.
@@ -172,6 +190,7 @@ type chanState struct {
 	ymlWake     chan struct{}
 
 	mu         sync.Mutex
+	markSC     trace.SpanContext // the change onChanges is marking, kept by MarkLinked
 	dirty      [numMethods]*DirtySet
 	inflight   [numMethods]map[string]time.Time // key → oldest change it carries
 	ackStock   map[string]int64                 // stockKey → qty
@@ -183,10 +202,18 @@ type chanState struct {
 	lastErr    string
 	lastErrAt  time.Time
 	dropped    uint64 // marks lost to a full dirty set or quarantine
+	// tasks: price uploads awaiting their verdict (pricetask.go);
+	// attempts: retriable refusals in a row per key (retry.go);
+	// pausedUntil: the end of a worker's backoff; recon: reconcile runs.
+	tasks       taskQueue
+	attempts    [numMethods]map[string]int
+	pausedUntil [numMethods]time.Time
+	recon       reconcileState
 }
 
 type counters struct {
 	sent, acked, skipped, retries, rejected, requests, requestErrors uint64
+	gaveUp, taskPolls                                                uint64
 }
 
 // New loads the acknowledged values of every channel and starts the
@@ -221,7 +248,7 @@ func New(ctx context.Context, cfg Config) (*Hub, error) {
 		if st.ch.Price != nil && st.ch.Config.Price != nil {
 			h.start(func(ctx context.Context) { st.runWorker(ctx, MethodPrice, cfg.Seed+uint64(2*i+1)) })
 		}
-		if st.ch.Reader != nil && st.ch.Config.Push.ReconcileInterval > 0 {
+		if st.ch.Reader != nil {
 			h.start(func(ctx context.Context) { st.runReconcile(ctx) })
 		}
 	}
@@ -254,6 +281,15 @@ func (cfg *Config) withDefaults() error {
 	if cfg.ItemRetry == 0 {
 		cfg.ItemRetry = DefaultItemRetry
 	}
+	if cfg.MaxItemAttempts == 0 {
+		cfg.MaxItemAttempts = DefaultMaxItemAttempts
+	}
+	if cfg.MaxPriceTasks == 0 {
+		cfg.MaxPriceTasks = DefaultMaxPriceTasks
+	}
+	if cfg.MaxItemAttempts < 1 || cfg.MaxPriceTasks < 1 {
+		return errors.New("feeds: MaxItemAttempts and MaxPriceTasks must be positive")
+	}
 	if cfg.MaxDirtyOffers < 1 || cfg.MaxQuarantined < 1 || cfg.BackoffBase < 0 || cfg.BackoffCap < cfg.BackoffBase || cfg.ItemRetry < 0 {
 		return errors.New("feeds: hub limits must be positive and BackoffCap ≥ BackoffBase")
 	}
@@ -275,6 +311,7 @@ func (h *Hub) newChanState(ch Channel) (*chanState, error) {
 		h: h, name: c.Name, ch: ch, stockPolicy: c.stockPolicy(), currency: c.Currency,
 		targetByID: make(map[string]int), ackStock: make(map[string]int64), ackPrice: make(map[string]ackedPrice),
 		quarantine: make(map[string]*Quarantined), approved: make(map[string]Money), ymlWake: make(chan struct{}, 1),
+		recon: reconcileState{now: make(chan struct{}, 1)},
 	}
 	if st.currency == "" {
 		st.currency = "RUB"
@@ -385,14 +422,24 @@ func quarantineKey(m Method, key string) string {
 // value. The engine calls it once the changes are durable; it does no
 // I/O and never blocks on a worker.
 func (h *Hub) OnChanges(channels []reservation.ChannelChange, prices []reservation.PriceChange, now time.Time) {
+	h.OnChangesTraced(trace.SpanContext{}, channels, prices, now)
+}
+
+// OnChangesTraced is OnChanges for changes made under the sampled span
+// context sc (a reserve request, an applied 1C batch): each key it marks
+// keeps sc, and the push batch that carries the key links to it. A zero
+// sc keeps nothing.
+func (h *Hub) OnChangesTraced(sc trace.SpanContext, channels []reservation.ChannelChange, prices []reservation.PriceChange, now time.Time) {
 	for _, st := range h.order {
-		st.onChanges(h.views, channels, prices, now)
+		st.onChanges(h.views, channels, prices, now, sc)
 	}
 }
 
-func (st *chanState) onChanges(views map[string][]viewRef, channels []reservation.ChannelChange, prices []reservation.PriceChange, now time.Time) {
+func (st *chanState) onChanges(views map[string][]viewRef, channels []reservation.ChannelChange, prices []reservation.PriceChange, now time.Time, sc trace.SpanContext) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	st.markSC = sc
+	defer func() { st.markSC = trace.SpanContext{} }()
 	marked := [numMethods]bool{}
 	fed := false
 	for _, c := range channels {
@@ -462,7 +509,7 @@ func (st *chanState) markStockLocked(key string, desired int64, now time.Time) b
 }
 
 func (st *chanState) markLocked(m Method, key string, p Priority, now time.Time) bool {
-	if err := st.dirty[m].Mark(key, p, now); err != nil {
+	if err := st.dirty[m].MarkLinked(key, p, now, st.markSC); err != nil {
 		st.dropped++
 		st.noteErrLocked(err, now)
 		return false
@@ -677,6 +724,7 @@ func (h *Hub) Release(channel string, m Method, offer, warehouse string) error {
 }
 
 func (st *chanState) quarantineLocked(m Method, key string, q Quarantined) {
+	st.forgetAttemptsLocked(m, key)
 	qk := quarantineKey(m, key)
 	if _, ok := st.quarantine[qk]; !ok && len(st.quarantine) >= st.h.cfg.MaxQuarantined {
 		st.dropped++

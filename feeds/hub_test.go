@@ -249,6 +249,9 @@ func TestYandexMarketBadOfferIsIsolated(t *testing.T) {
 		}
 		h.OnChanges(changes, nil, time.Now())
 		s := settle(t, h, "ym", 5*time.Minute)
+		if !s.Stock.PausedUntil.IsZero() {
+			t.Fatalf("paused until %v although the bad offer was quarantined", s.Stock.PausedUntil)
+		}
 		q, _ := h.Quarantined("ym")
 		if len(q) != 1 || q[0].Offer != offerID(KindYandexMarket, 11) {
 			t.Fatalf("quarantine %+v, want only the offer of sku-11", q)
@@ -395,7 +398,7 @@ func settleReal(tb testing.TB, h *Hub, channel string) Stats {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		if s.Stock.Pending+s.Stock.InFlight+s.Price.Pending+s.Price.InFlight == 0 {
+		if unsettled(s) == 0 {
 			return s
 		}
 		time.Sleep(50 * time.Millisecond)

@@ -194,7 +194,7 @@ func buildClient(ch *Channel, d Deps) error {
 		if err != nil {
 			return err
 		}
-		ch.Stock, ch.Price, ch.Reader = c, c, c
+		ch.Stock, ch.Price, ch.Reader, ch.Tasks = c, c, c, c
 		ch.Limiters = named("wildberries.stocks", lim.Stocks, "wildberries.prices", lim.Prices)
 	case KindYandexMarket:
 		lim, err := yandexmarket.NewLimiters(cfg.headroom(), d.Now)

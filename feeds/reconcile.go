@@ -2,6 +2,7 @@ package feeds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -26,26 +27,98 @@ const (
 
 // ReconcileResult says what one pass found.
 type ReconcileResult struct {
-	Read    int // keys read back
-	Differ  int // keys whose marketplace figure differed, marked dirty
-	Missing int // keys the marketplace did not know, marked dirty
+	Read    int `json:"read"`    // keys read back
+	Differ  int `json:"differ"`  // keys whose marketplace figure differed, marked dirty
+	Missing int `json:"missing"` // keys the marketplace did not know, marked dirty
 }
 
+// Errors of a reconcile.
+var (
+	ErrNoReadBack       = errors.New("feeds: channel cannot read stock back")
+	ErrReconcileRunning = errors.New("feeds: a reconcile of the channel is already running or requested")
+	ErrPushDisabled     = errors.New("feeds: channel push is disabled")
+)
+
+// reconcileState is a channel's reconcile runs; guarded by chanState.mu
+// except now, which only signals.
+type reconcileState struct {
+	now       chan struct{} // StartReconcile's request to the reconcile goroutine
+	requested bool
+	running   bool
+	last      ReconcileStats
+}
+
+// ReconcileStats is the state of a channel's reconcile runs, for Stats.
+type ReconcileStats struct {
+	Running    bool            `json:"running"`
+	Requested  bool            `json:"requested"` // asked for and not started yet
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt time.Time       `json:"finished_at"`
+	Result     ReconcileResult `json:"result"`
+	Error      string          `json:"error"`
+}
+
+// runReconcile is a channel's reconcile goroutine: a pass every
+// reconcile_interval (if set) and on StartReconcile.
 func (st *chanState) runReconcile(ctx context.Context) {
-	t := time.NewTicker(st.ch.Config.Push.ReconcileInterval)
-	defer t.Stop()
+	var tick <-chan time.Time
+	if every := st.ch.Config.Push.ReconcileInterval; every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			if _, err := st.h.Reconcile(ctx, st.name); err != nil && ctx.Err() == nil {
-				st.mu.Lock()
-				st.noteErrLocked(fmt.Errorf("reconcile: %w", err), st.h.cfg.Now())
-				st.mu.Unlock()
-			}
+		case <-tick:
+		case <-st.recon.now:
 		}
+		st.reconcilePass(ctx)
 	}
+}
+
+// reconcilePass runs one reconcile and records how it went.
+func (st *chanState) reconcilePass(ctx context.Context) {
+	st.mu.Lock()
+	st.recon.requested, st.recon.running = false, true
+	st.recon.last = ReconcileStats{StartedAt: st.h.cfg.Now()}
+	st.mu.Unlock()
+	res, err := st.h.Reconcile(ctx, st.name)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.recon.running = false
+	st.recon.last.FinishedAt, st.recon.last.Result = st.h.cfg.Now(), res
+	if err != nil && ctx.Err() == nil {
+		st.recon.last.Error = err.Error()
+		st.noteErrLocked(fmt.Errorf("reconcile: %w", err), st.h.cfg.Now())
+	}
+}
+
+// StartReconcile asks the channel's reconcile goroutine for a pass now
+// and returns at once; Stats(channel).Reconcile tells how it goes. A
+// pass already running or requested is ErrReconcileRunning.
+func (h *Hub) StartReconcile(channel string) error {
+	st, err := h.channel(channel)
+	if err != nil {
+		return err
+	}
+	switch {
+	case st.ch.Reader == nil:
+		return fmt.Errorf("%w: %q", ErrNoReadBack, channel)
+	case st.ch.Config.Push.Disabled:
+		return fmt.Errorf("%w: %q", ErrPushDisabled, channel)
+	case h.ctx.Err() != nil:
+		return ErrClosed
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.recon.running || st.recon.requested {
+		return fmt.Errorf("%w: %q", ErrReconcileRunning, channel)
+	}
+	st.recon.requested = true
+	notify(st.recon.now)
+	return nil
 }
 
 // Reconcile reads the channel's acknowledged stock back from the
@@ -59,7 +132,7 @@ func (h *Hub) Reconcile(ctx context.Context, channel string) (ReconcileResult, e
 		return ReconcileResult{}, err
 	}
 	if st.ch.Reader == nil {
-		return ReconcileResult{}, fmt.Errorf("feeds: channel %q cannot read stock back", channel)
+		return ReconcileResult{}, fmt.Errorf("%w: %q", ErrNoReadBack, channel)
 	}
 	st.mu.Lock()
 	keys := make([]string, 0, min(len(st.ackStock), MaxReconcileKeys))

@@ -28,6 +28,8 @@ type Stats struct {
 	LastErrorAt time.Time      `json:"last_error_at"`
 	// Feed is the YML feed's pending offers; 0 without a feed.
 	FeedPending int `json:"feed_pending"`
+	// Reconcile is the last (or running) read-back pass.
+	Reconcile ReconcileStats `json:"reconcile"`
 }
 
 // MethodStats is one worker's queue and counters.
@@ -44,6 +46,18 @@ type MethodStats struct {
 	Rejected      uint64 `json:"rejected"`       // items quarantined as invalid
 	Requests      uint64 `json:"requests"`       // push calls
 	RequestErrors uint64 `json:"request_errors"` // push calls that failed as a whole
+	// GaveUp counts keys quarantined after more than MaxItemAttempts
+	// retriable refusals in a row (they are in Rejected too).
+	GaveUp uint64 `json:"gave_up"`
+	// PausedUntil is the end of the worker's backoff after a failed
+	// request (Ozon "Circle is open": minutes); zero when not paused.
+	PausedUntil time.Time `json:"paused_until"`
+	// Asynchronous price uploads (Wildberries): the uploads awaiting
+	// their verdict, the keys they carry (neither pending nor
+	// acknowledged yet) and the polls made.
+	Tasks           int    `json:"tasks"`
+	AwaitingVerdict int    `json:"awaiting_verdict"`
+	TaskPolls       uint64 `json:"task_polls"`
 }
 
 // QueueDepth counts ready keys by priority.
@@ -85,6 +99,15 @@ func (h *Hub) Stats(channel string) (Stats, error) {
 		c := st.counters[m]
 		ms.Sent, ms.Acked, ms.Skipped, ms.Retries, ms.Rejected = c.sent, c.acked, c.skipped, c.retries, c.rejected
 		ms.Requests, ms.RequestErrors = c.requests, c.requestErrors
+		ms.GaveUp, ms.TaskPolls, ms.PausedUntil = c.gaveUp, c.taskPolls, st.pausedUntil[m]
+		if m == MethodPrice {
+			ms.Tasks, ms.AwaitingVerdict = len(st.tasks.tasks), len(st.tasks.byKey)
+			for _, t := range st.tasks.tasks {
+				for _, it := range t.items {
+					consider(it.pd.Since)
+				}
+			}
+		}
 		if t, ok := st.dirty[m].Oldest(); ok {
 			consider(t)
 		}
@@ -107,6 +130,8 @@ func (h *Hub) Stats(channel string) (Stats, error) {
 		s.FeedPending = st.feed.Len()
 	}
 	s.Dropped, s.LastError, s.LastErrorAt = st.dropped, st.lastErr, st.lastErrAt
+	s.Reconcile = st.recon.last
+	s.Reconcile.Running, s.Reconcile.Requested = st.recon.running, st.recon.requested
 	st.mu.Unlock()
 	if found {
 		s.OldestPending, s.Freshness = oldest, max(now.Sub(oldest), 0)

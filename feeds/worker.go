@@ -34,6 +34,9 @@ func (st *chanState) runWorker(ctx context.Context, m Method, seed uint64) {
 	rng := newRNG(seed)
 	failures := 0
 	for ctx.Err() == nil {
+		if st.pollDueTask(ctx, m) {
+			continue
+		}
 		batch := st.take(m)
 		if len(batch) == 0 {
 			st.waitWork(ctx, m)
@@ -43,7 +46,7 @@ func (st *chanState) runWorker(ctx context.Context, m Method, seed uint64) {
 		if len(items) == 0 {
 			continue
 		}
-		err := st.push(ctx, m, items)
+		err := st.pushTraced(ctx, m, items)
 		if err == nil {
 			failures = 0
 			continue
@@ -53,7 +56,7 @@ func (st *chanState) runWorker(ctx context.Context, m Method, seed uint64) {
 		}
 		failures++
 		_, hint := marketsim.IsRetriable(err)
-		sleep(ctx, backoff(rng, failures, st.h.cfg.BackoffBase, st.h.cfg.BackoffCap, hint))
+		st.pause(ctx, m, backoff(rng, failures, st.h.cfg.BackoffBase, st.h.cfg.BackoffCap, hint))
 	}
 }
 
@@ -94,6 +97,9 @@ func (st *chanState) take(m Method) []Pending {
 	now := st.h.cfg.Now()
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	if st.tasksFullLocked(m) {
+		return nil // wait for a verdict first
+	}
 	batch := st.dirty[m].Take(st.maxBatch(m), now)
 	for _, pd := range batch {
 		st.inflight[m][pd.Key] = pd.Since
@@ -109,6 +115,12 @@ func (st *chanState) take(m Method) []Pending {
 func (st *chanState) waitWork(ctx context.Context, m Method) {
 	st.mu.Lock()
 	next, cooling := st.dirty[m].NextReady()
+	if st.tasksFullLocked(m) {
+		cooling = false // nothing is taken before a verdict
+	}
+	if poll, ok := st.nextPollLocked(m); ok && (!cooling || poll.Before(next)) {
+		next, cooling = poll, true
+	}
 	st.mu.Unlock()
 	var timer <-chan time.Time
 	if cooling {
@@ -141,6 +153,7 @@ func (st *chanState) prepare(m Method, batch []Pending) []item {
 	out := items[:0]
 	for _, it := range items {
 		switch {
+		case st.heldByTaskLocked(m, it.pd, now):
 		case it.srcErr != nil:
 			st.quarantineLocked(m, it.pd.Key, Quarantined{SKU: it.offer.SKU, Offer: it.offer.StockID, Warehouse: it.wh,
 				Code: "source", Reason: it.srcErr.Error(), Since: now})
@@ -152,6 +165,7 @@ func (st *chanState) prepare(m Method, batch []Pending) []item {
 			continue
 		}
 		delete(st.inflight[m], it.pd.Key)
+		st.forgetAttemptsLocked(m, it.pd.Key)
 	}
 	return out
 }
@@ -305,6 +319,9 @@ func (st *chanState) push(ctx context.Context, m Method, items []item) error {
 		return st.push(ctx, m, notSent)
 	}
 	st.settle(m, items, results, err)
+	if len(items) == 1 && isInvalidRequest(err) {
+		return nil // the bad item is quarantined: nothing to back off from
+	}
 	return err
 }
 
@@ -338,6 +355,10 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 		switch r.Status {
 		case marketsim.ItemOK, marketsim.ItemAccepted:
 			c.sent++
+			if st.awaitsVerdict(m, r) {
+				st.awaitLocked(it, r.TaskID, now) // acknowledged by the upload's verdict
+				continue
+			}
 			c.acked++
 			acks = append(acks, st.ackLocked(m, it, now))
 			if cd := st.cooldown(m); cd > 0 {
@@ -346,6 +367,9 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 		case marketsim.ItemRejected:
 			c.sent++
 			if r.Retriable {
+				if st.giveUpLocked(m, it, r, now) {
+					continue
+				}
 				c.retries++
 				ds.CoolDown(key, now.Add(max(r.RetryAfter, st.h.cfg.ItemRetry)))
 				st.requeueLocked(m, it.pd, now)
@@ -360,6 +384,9 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 				continue
 			}
 			if r.Status == marketsim.ItemNotSent && reqErr == nil {
+				if st.giveUpLocked(m, it, r, now) {
+					continue
+				}
 				c.retries++ // an item the marketplace left unanswered
 				ds.CoolDown(key, now.Add(max(r.RetryAfter, st.h.cfg.ItemRetry)))
 			} else if reqErr != nil && !errors.Is(reqErr, context.Canceled) {
@@ -374,7 +401,8 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 	}
 	if fn := st.h.cfg.Acked; fn != nil {
 		for i, it := range items {
-			if i < len(results) && (results[i].Status == marketsim.ItemOK || results[i].Status == marketsim.ItemAccepted) {
+			if i < len(results) && (results[i].Status == marketsim.ItemOK || results[i].Status == marketsim.ItemAccepted) &&
+				!st.awaitsVerdict(m, results[i]) {
 				fn(AckEvent{Channel: st.name, Method: m, Offer: results[i].OfferID, Warehouse: it.wh, Qty: it.qty,
 					Price: it.price.price, Since: it.pd.Since, At: now})
 			}
@@ -408,6 +436,7 @@ func (st *chanState) quarantineItemLocked(m Method, it item, code, msg string, n
 }
 
 func (st *chanState) ackLocked(m Method, it item, now time.Time) ackstore.Entry {
+	st.forgetAttemptsLocked(m, it.pd.Key)
 	if m == MethodStock {
 		st.ackStock[it.pd.Key] = it.qty
 		return ackstore.Entry{Key: ackstore.StockKey(st.name, it.offer.StockID, it.wh), Value: ackstore.Value{Qty: it.qty, At: now}}

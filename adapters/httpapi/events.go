@@ -101,7 +101,7 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx) {
 			map[string]any{"events": refused})
 		return
 	}
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	if err := s.events.ProduceEvents(rctx, raws, events); err != nil {
 		s.log.Warn("produce events", "err", err, "events", len(raws))

@@ -8,7 +8,10 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
+	"stockd/adapters/telemetry"
 	"stockd/reservation"
 )
 
@@ -49,8 +52,11 @@ func (s *Server) createHold(ctx *fasthttp.RequestCtx) {
 	for i, ln := range rb.Lines {
 		req.Lines[i] = reservation.Line{SKU: ln.SKU, Qty: ln.Qty}
 	}
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
+	if span := trace.SpanFromContext(rctx); span.IsRecording() {
+		span.SetAttributes(attribute.String(telemetry.AttrChannel, req.Channel))
+	}
 	h, replayed, err := s.backend.Reserve(rctx, req)
 	if err != nil {
 		s.writeBackendError(ctx, err)
@@ -69,21 +75,21 @@ func (s *Server) confirmHold(ctx *fasthttp.RequestCtx, id string) {
 		s.writeDecodeError(ctx, err)
 		return
 	}
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	h, err := s.backend.Confirm(rctx, id, ttlOf(cb.TTLSeconds))
 	s.writeHold(ctx, h, err)
 }
 
 func (s *Server) releaseHold(ctx *fasthttp.RequestCtx, id string) {
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	h, err := s.backend.Release(rctx, id)
 	s.writeHold(ctx, h, err)
 }
 
 func (s *Server) getHold(ctx *fasthttp.RequestCtx, id string) {
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	h, err := s.backend.Hold(rctx, id)
 	s.writeHold(ctx, h, err)
@@ -132,12 +138,6 @@ func (s *Server) availabilityBatch(ctx *fasthttp.RequestCtx) {
 		reply.Items = append(reply.Items, av)
 	}
 	writeJSON(ctx, fasthttp.StatusOK, reply)
-}
-
-// requestContext bounds a backend call by the write timeout: past it the
-// client has gone anyway.
-func (s *Server) requestContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), s.limits.WriteTimeout)
 }
 
 // pathParam splits "/v1/reservations/{id}/confirm" style paths; the id is

@@ -81,7 +81,7 @@ func (s *Server) createHoldReference(ctx *fasthttp.RequestCtx) {
 	for i, ln := range rb.Lines {
 		req.Lines[i] = reservation.Line{SKU: ln.SKU, Qty: ln.Qty}
 	}
-	rctx, cancel := s.requestContext()
+	rctx, cancel := s.requestContext(ctx)
 	defer cancel()
 	h, _, err := s.backend.Reserve(rctx, req)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+	"go.opentelemetry.io/otel/trace"
 
 	"stockd/adapters/telemetry"
 )
@@ -25,13 +26,22 @@ type Options struct {
 	// /bitrix/admin/1c_exchange.php (1C authenticates itself there with
 	// Basic auth and a session cookie, not a Bearer key).
 	Exchange fasthttp.RequestHandler
-	// Feeds, if set, serves GET /feeds/{channel}.yml and /v1/channels.
+	// Feeds, if set, serves GET /feeds/{channel}.yml and /v1/channels;
+	// if it implements ChannelAdmin too, the channel admin routes.
 	Feeds FeedHub
 	// Metrics, if set, serves GET /metrics (the Prometheus exposition),
 	// without a key: scrapers send none.
 	Metrics fasthttp.RequestHandler
 	// Instruments, if set, records request latency and reserve outcomes.
 	Instruments *telemetry.Instruments
+	// Tracer, if set, records a server span per request (parent: the
+	// caller's traceparent). Leave it nil when tracing is off: the only
+	// cost left is passing POST /v1/events' traceparent on to Kafka.
+	Tracer trace.Tracer
+	// SampleRoot, with Tracer, decides whether a request without a
+	// traceparent is traced before any span is started
+	// (telemetry.Telemetry.SampleRoot); nil leaves it to the sampler.
+	SampleRoot func() bool
 	// APIKeys are the accepted keys; with none every protected route
 	// answers 401.
 	APIKeys []APIKey
@@ -50,6 +60,8 @@ type Server struct {
 	feeds    FeedHub
 	metrics  fasthttp.RequestHandler
 	inst     *telemetry.Instruments
+	tracer   trace.Tracer // nil: tracing off
+	sample   func() bool  // nil: every request starts a span
 	http     *fasthttp.Server
 }
 
@@ -69,7 +81,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange, feeds: opts.Feeds,
-		metrics: opts.Metrics, inst: opts.Instruments}
+		metrics: opts.Metrics, inst: opts.Instruments, tracer: opts.Tracer,
+		sample: opts.SampleRoot}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.observed, opts.Logger)
 	return s, nil
 }
@@ -155,6 +168,8 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	switch {
 	case strings.HasPrefix(path, "/feeds/"):
 		s.serveFeed(ctx, method, path)
+	case strings.HasPrefix(path, "/v1/channels/") && isChannelAction(ctx):
+		s.routeChannelAction(ctx, method)
 	case path == "/v1/channels" || strings.HasPrefix(path, "/v1/channels/"):
 		s.routeChannels(ctx, method, path)
 	case path == "/v1/reservations":

@@ -133,7 +133,13 @@ func (c *Client) post(ctx context.Context, path string, group marketsim.Limiter,
 	}
 	if resp.StatusCode != http.StatusOK {
 		apiErr := c.statusError(op, resp, raw)
-		if apiErr.StatusCode == http.StatusTooManyRequests && apiErr.RetryAfter > 0 {
+		switch {
+		case errors.Is(apiErr, ErrCircleOpen):
+			// Only this method is blocked: the others go on.
+			if group != nil {
+				group.Penalize(c.opt.Now().Add(apiErr.RetryAfter))
+			}
+		case apiErr.StatusCode == http.StatusTooManyRequests && apiErr.RetryAfter > 0:
 			c.penalize(group, c.opt.Now().Add(apiErr.RetryAfter))
 		}
 		return apiErr
@@ -178,15 +184,26 @@ func (c *Client) statusError(op string, resp *http.Response, raw []byte) *market
 	} else {
 		e.Message = strings.TrimSpace(string(truncate(raw, 512)))
 	}
-	// Ozon's "Circle is open": a method blocked for a few minutes after
-	// too many calls. Retriable, later.
-	if strings.Contains(strings.ToLower(e.Message), "circle is open") {
-		e.Retriable = true
-		e.Err = marketsim.ErrRateLimited
-	}
 	// Whether Ozon sends Retry-After is UNCONFIRMED; read it if present.
 	e.RetryAfter = retryAfter(resp.Header.Get("Retry-After"), c.opt.Now())
+	// Ozon's "Circle is open" (at any status; which one is UNCONFIRMED):
+	// the method is blocked for a few minutes after too many calls.
+	// Retriable after CircleOpenPause, not after a short backoff.
+	if IsCircleOpen(e.Message) {
+		e.Retriable = true
+		e.Err = fmt.Errorf("%w: %w", marketsim.ErrRateLimited, ErrCircleOpen)
+		e.RetryAfter = max(e.RetryAfter, CircleOpenPause)
+	}
 	return e
+}
+
+// ErrCircleOpen is the cause of a request Ozon refused with "Circle is
+// open": the method is blocked for the account for a few minutes.
+var ErrCircleOpen = errors.New("ozon: method blocked (circle is open)")
+
+// IsCircleOpen reports whether an Ozon error message is "Circle is open".
+func IsCircleOpen(message string) bool {
+	return strings.Contains(strings.ToLower(message), "circle is open")
 }
 
 // retryAfter parses a Retry-After value: seconds or an HTTP date.

@@ -235,6 +235,45 @@ func TestRateLimitedIsRetriableWithRetryAfter(t *testing.T) {
 	}
 }
 
+// "Circle is open" blocks one method for minutes: the error says wait
+// CircleOpenPause, and only that method's limiter is held back.
+func TestCircleOpenPausesOnlyThatMethod(t *testing.T) {
+	global, stocks := &recordingLimiter{}, &recordingLimiter{}
+	e := newEnv(t, envOpt{
+		sim:    func(c *ozonsim.Config) { c.AutoCreateOffers = true },
+		client: func(o *ozon.Options) { o.Limiters.Global, o.Limiters.Stocks = global, stocks },
+	})
+	e.sim.OpenCircle("/v2/products/stocks", 3*time.Minute)
+	res, err := e.client.PushStocks(t.Context(), []marketsim.StockUpdate{stock("A", 1)})
+	var apiErr *marketsim.APIError
+	if !errors.As(err, &apiErr) || !errors.Is(err, ozon.ErrCircleOpen) || !errors.Is(err, marketsim.ErrRateLimited) {
+		t.Fatalf("err = %v, want a circle-open APIError", err)
+	}
+	if !apiErr.Retriable || apiErr.RetryAfter != ozon.CircleOpenPause {
+		t.Fatalf("retriable %v after %v, want retriable after %v", apiErr.Retriable, apiErr.RetryAfter, ozon.CircleOpenPause)
+	}
+	if res[0].Status != marketsim.ItemNotSent || res[0].RetryAfter != ozon.CircleOpenPause {
+		t.Fatalf("item %+v, want not sent, retry after the pause", res[0])
+	}
+	if stocks.penalized.Load() != 1 || time.Unix(0, stocks.until.Load()).Sub(e.clock.Now()) != ozon.CircleOpenPause {
+		t.Fatal("the stocks limiter was not held back for CircleOpenPause")
+	}
+	if global.penalized.Load() != 0 {
+		t.Fatal("the global limiter was held back: other methods must go on")
+	}
+	// Prices are another method: they go through.
+	if _, err := e.client.PushPrices(t.Context(), []marketsim.PriceUpdate{{OfferID: "A", Price: 100_00, Currency: "RUB"}}); err != nil {
+		t.Fatalf("prices during the stock block: %v", err)
+	}
+	e.clock.Advance(ozon.CircleOpenPause)
+	if res, err := e.client.PushStocks(t.Context(), []marketsim.StockUpdate{stock("A", 1)}); err != nil || res[0].Status != marketsim.ItemOK {
+		t.Fatalf("after the pause: %+v, %v", res, err)
+	}
+	if got := e.sim.Violation(ozonsim.ViolationCircleOpen); got != 0 {
+		t.Fatalf("circle violations %d, want 0", got)
+	}
+}
+
 func TestValidationErrorIsNotRetriable(t *testing.T) {
 	// The simulator allows 50 pairs; the client sends its documented 100.
 	e := newEnv(t, envOpt{sim: func(c *ozonsim.Config) { c.MaxStockBatch = 50; c.AutoCreateOffers = true }})

@@ -9,7 +9,9 @@
 // asked to wait, and every item of a batch gets its own result (HTTP 200
 // does not mean every item was applied). Requests are paced by the
 // Limiters given to New, which NewLimiters builds at a share of the
-// documented limits.
+// documented limits. "Circle is open" (a method blocked for minutes) is
+// ErrCircleOpen, retriable after CircleOpenPause; only that method's
+// limiter is held back.
 //
 //	lim, _ := ozon.NewLimiters(0.9, time.Now)
 //	c, err := ozon.New(ozon.Options{

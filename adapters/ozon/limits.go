@@ -25,6 +25,10 @@ const (
 	// updated: 30 s in the current docs; older docs say 2 minutes, so
 	// accounts on the old rule need 2*time.Minute.
 	StockCooldown = 30 * time.Second
+	// CircleOpenPause is how long a method answered "Circle is open" is
+	// left alone: Ozon says it recovers "within a few minutes" (the
+	// exact time is UNCONFIRMED).
+	CircleOpenPause = 5 * time.Minute
 	// PriceChangesPerHour is how often one product's price may change.
 	PriceChangesPerHour = 10
 	// MaxOfferIDRunes is the longest offer_id.

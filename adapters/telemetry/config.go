@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"time"
+
+	"stockd/adapters/alerts"
 )
 
 // Sampler names how root spans are sampled. Every sampler is parent-based:
@@ -72,6 +74,8 @@ type Config struct {
 	ResourceAttributes map[string]string `yaml:"resource_attributes"`
 	Tracing            TracingConfig     `yaml:"tracing"`
 	Metrics            MetricsConfig     `yaml:"metrics"`
+	// Alerts posts stockd's own alerts to a webhook (off without a URL).
+	Alerts alerts.Config `yaml:"alerts"`
 }
 
 // TracingConfig selects sampling and the span exporter.
@@ -129,6 +133,7 @@ func DefaultConfig() Config {
 			QueueSpans: 4096, BatchSpans: 512, BatchTimeout: 5 * time.Second,
 		},
 		Metrics: MetricsConfig{Prometheus: true, Runtime: true, OTLP: otlp, ExportInterval: 30 * time.Second},
+		Alerts:  alerts.DefaultConfig(),
 	}
 }
 
@@ -142,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Tracing.validate(); err != nil {
 		return err
+	}
+	if err := c.Alerts.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c.Metrics.validate()
 }

@@ -203,6 +203,14 @@ func (in *Instruments) JournalFlush(ctx context.Context, backend string, records
 	in.JournalFlushDuration.Record(ctx, elapsed.Seconds(), opts...)
 }
 
+// StartJournal makes the backend's error series exist at zero, so an
+// alert on their increase sees the first error.
+func (in *Instruments) StartJournal(ctx context.Context, backend string) {
+	for _, op := range [...]string{JournalOpAppend, JournalOpSync, JournalOpSnapshot, JournalOpReopen} {
+		in.JournalErrors.Add(ctx, 0, in.jerrSets.get([2]string{backend, op}).add...)
+	}
+}
+
 // JournalError counts one failed journal operation (JournalOp*).
 func (in *Instruments) JournalError(ctx context.Context, backend, op string) {
 	in.JournalErrors.Add(ctx, 1, in.jerrSets.get([2]string{backend, op}).add...)

@@ -27,7 +27,8 @@ type Telemetry struct {
 	registry       *prometheus.Registry // nil when metrics are not served for scraping
 	shutdown       []func(context.Context) error
 	tracing        bool
-	exporters      int // OTLP exporters built (tracing and metrics)
+	rootRatio      float64 // share of root spans sampled (SampleRoot)
+	exporters      int     // OTLP exporters built (tracing and metrics)
 }
 
 // Option adds a test or embedding hook to Setup.

@@ -59,19 +59,24 @@ func (t *Telemetry) setupTracing(ctx context.Context, cfg Config, res *resource.
 		sdktrace.WithSpanProcessor(processor),
 	)
 	t.tracerProvider, t.tracing = tp, true
+	t.rootRatio = 1
+	if tc.Sampler == SamplerRatio {
+		t.rootRatio = tc.Ratio
+	}
 	t.shutdown = append(t.shutdown, tp.Shutdown)
 	return nil
 }
 
 // newSampler is parent-based: the decision of a sampled or unsampled parent
-// (a traceparent's flags, across Kafka or HTTP) is kept; root spans follow
-// the configured rule.
+// (a traceparent's flags, across Kafka or HTTP) is kept; a root span with a
+// link to a sampled span is sampled; other root spans follow the
+// configured rule.
 func newSampler(tc TracingConfig) sdktrace.Sampler {
 	root := sdktrace.AlwaysSample()
 	if tc.Sampler == SamplerRatio {
 		root = sdktrace.TraceIDRatioBased(tc.Ratio)
 	}
-	return sdktrace.ParentBased(root)
+	return linkAwareSampler{parentBased: sdktrace.ParentBased(root)}
 }
 
 func newSpanExporter(ctx context.Context, c OTLPConfig) (*otlptrace.Exporter, error) {

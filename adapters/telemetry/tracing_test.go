@@ -262,3 +262,39 @@ func BenchmarkUnsampledSpanStart(b *testing.B) {
 		span.End()
 	}
 }
+
+func TestRootSpanWithASampledLinkIsSampled(t *testing.T) {
+	tel, exp := setupRecording(t, func(c *Config) { c.Tracing.Sampler, c.Tracing.Ratio = SamplerRatio, 1e-12 })
+	tracer := tel.Tracer("stockd/test")
+	_, unlinked := tracer.Start(context.Background(), "batch")
+	unlinked.End()
+	sampled := trace.NewSpanContext(trace.SpanContextConfig{TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2},
+		TraceFlags: trace.FlagsSampled, Remote: true})
+	_, linked := tracer.Start(context.Background(), "push", trace.WithLinks(trace.Link{SpanContext: sampled}))
+	linked.End()
+	spans := exp.GetSpans()
+	if len(spans) != 1 || spans[0].Name != "push" {
+		t.Fatalf("exported %d spans, want only the one linking a sampled span", len(spans))
+	}
+}
+
+func TestSampleRootAndForceSampled(t *testing.T) {
+	tel, exp := setupRecording(t, func(c *Config) { c.Tracing.Sampler, c.Tracing.Ratio = SamplerRatio, 1e-12 })
+	for range 1000 {
+		if tel.SampleRoot() {
+			t.Fatal("SampleRoot said yes at a ratio of 1e-12")
+		}
+	}
+	_, span := tel.Tracer("stockd/test").Start(ForceSampled(context.Background()), "request")
+	span.End()
+	if got := len(exp.GetSpans()); got != 1 {
+		t.Fatalf("exported %d spans from ForceSampled, want 1", got)
+	}
+	always, _ := setupRecording(t, nil)
+	if !always.SampleRoot() {
+		t.Fatal("SampleRoot said no with sampler always")
+	}
+	if Nop().SampleRoot() {
+		t.Fatal("SampleRoot said yes with tracing off")
+	}
+}

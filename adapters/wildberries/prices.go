@@ -142,13 +142,27 @@ const (
 	TaskFailed     = 6
 )
 
+// ErrTaskCancelled means WB cancelled a price upload: none of its items
+// was set, so they must be sent again.
+var ErrTaskCancelled = errors.New("wildberries: price upload cancelled")
+
+// goodsPageSize is the page size of GET /api/v2/history/goods/task (its
+// maximum).
+const goodsPageSize = 1000
+
+type taskSummary struct {
+	UploadID int64 `json:"uploadID"`
+	Status   int   `json:"status"`
+	// OverAllGoodsNumber and SuccessGoodsNumber count the upload's goods
+	// and those set.
+	OverAllGoodsNumber int `json:"overAllGoodsNumber"`
+	SuccessGoodsNumber int `json:"successGoodsNumber"`
+}
+
 type taskResponse struct {
-	Data *struct {
-		UploadID int64 `json:"uploadID"`
-		Status   int   `json:"status"`
-	} `json:"data"`
-	Error     bool   `json:"error"`
-	ErrorText string `json:"errorText"`
+	Data      *taskSummary `json:"data"`
+	Error     bool         `json:"error"`
+	ErrorText string       `json:"errorText"`
 }
 
 type historyGood struct {
@@ -169,90 +183,114 @@ type goodsResponse struct {
 }
 
 // PriceTask reports how a price upload ended: done is false while WB is
-// still processing it; then the results say per nmID whether the price
-// was set (ItemOK) or refused (ItemRejected with WB's errorText, such as
-// price quarantine). Every call counts against the prices limit.
-func (c *Client) PriceTask(ctx context.Context, taskID string) (done bool, results []marketsim.ItemResult, err error) {
+// still processing it. Once it is done, refused lists the goods WB did
+// not set (ItemRejected with WB's errorText, such as price quarantine,
+// OfferID the nmID); every other good of the upload was set. An upload
+// WB processed without an error (status 3) costs one request; one with
+// errors also reads its goods, a page per 1000. A cancelled upload is
+// ErrTaskCancelled, an unknown one ErrUnknownTask. Every call counts
+// against the prices limit.
+func (c *Client) PriceTask(ctx context.Context, taskID string) (done bool, refused []marketsim.ItemResult, err error) {
 	id, err := strconv.ParseInt(taskID, 10, 64)
 	if err != nil || id <= 0 {
 		return false, nil, fmt.Errorf("wildberries: task id %q is not a positive integer", taskID)
 	}
 	q := "?uploadID=" + strconv.FormatInt(id, 10)
-	status, err := c.taskStatus(ctx, "/api/v2/history/tasks"+q)
+	sum, err := c.taskStatus(ctx, "/api/v2/history/tasks"+q)
 	if err != nil {
 		return false, nil, err
 	}
-	if status == 0 {
+	if sum.Status == 0 {
 		// Not in the history yet: look in the processing buffer.
-		status, err = c.taskStatus(ctx, "/api/v2/buffer/tasks"+q)
+		sum, err = c.taskStatus(ctx, "/api/v2/buffer/tasks"+q)
 		if err != nil {
 			return false, nil, err
 		}
-		if status == 0 {
+		if sum.Status == 0 {
 			return false, nil, fmt.Errorf("%w: %s", ErrUnknownTask, taskID)
 		}
 		return false, nil, nil
 	}
-	if status == TaskProcessing {
+	switch sum.Status {
+	case TaskProcessing:
 		return false, nil, nil
+	case TaskOK:
+		return true, nil, nil
+	case TaskCancelled:
+		return true, nil, fmt.Errorf("%w: %s", ErrTaskCancelled, taskID)
 	}
-	results, err = c.taskGoods(ctx, id)
-	return true, results, err
+	refused, err = c.taskGoods(ctx, id, sum.OverAllGoodsNumber)
+	if err != nil {
+		return false, nil, err
+	}
+	if len(refused) == 0 {
+		// Errors announced, none listed: what was set is unknown, so
+		// nothing is taken as set.
+		return false, nil, fmt.Errorf("wildberries: price upload %s has status %d but lists no refused good", taskID, sum.Status)
+	}
+	return true, refused, nil
 }
 
-func (c *Client) taskStatus(ctx context.Context, path string) (int, error) {
+func (c *Client) taskStatus(ctx context.Context, path string) (taskSummary, error) {
 	rep, err := c.do(ctx, call{method: http.MethodGet, base: c.opt.PricesURL, prices: true, path: path, group: c.opt.Limiters.Prices})
 	var apiErr *marketsim.APIError
 	if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
-		return 0, nil
+		return taskSummary{}, nil
 	}
 	if err != nil {
-		return 0, err
+		return taskSummary{}, err
 	}
 	var resp taskResponse
 	if err := json.Unmarshal(rep.body, &resp); err != nil {
-		return 0, decodeErr("GET "+pathOnly(path), rep.status, err)
+		return taskSummary{}, decodeErr("GET "+pathOnly(path), rep.status, err)
 	}
 	if resp.Data == nil {
-		return 0, nil
+		return taskSummary{}, nil
 	}
-	return resp.Data.Status, nil
+	return *resp.Data, nil
 }
 
-func (c *Client) taskGoods(ctx context.Context, id int64) ([]marketsim.ItemResult, error) {
-	const pageSize = 1000
-	var out []marketsim.ItemResult
+// taskGoods reads the goods of a processed upload, total of them when
+// WB gave the number, and returns the refused ones.
+func (c *Client) taskGoods(ctx context.Context, id int64, total int) ([]marketsim.ItemResult, error) {
+	var refused []marketsim.ItemResult
+	read := 0
 	for page := 0; page < MaxTaskGoodsPages; page++ {
-		path := fmt.Sprintf("/api/v2/history/goods/task?uploadID=%d&limit=%d&offset=%d", id, pageSize, page*pageSize)
+		path := fmt.Sprintf("/api/v2/history/goods/task?uploadID=%d&limit=%d&offset=%d", id, goodsPageSize, page*goodsPageSize)
 		rep, err := c.do(ctx, call{method: http.MethodGet, base: c.opt.PricesURL, prices: true, path: path, group: c.opt.Limiters.Prices})
 		if err != nil {
-			return out, err
+			return nil, err
 		}
 		var resp goodsResponse
 		if err := json.Unmarshal(rep.body, &resp); err != nil {
-			return out, decodeErr("GET /api/v2/history/goods/task", rep.status, err)
+			return nil, decodeErr("GET /api/v2/history/goods/task", rep.status, err)
 		}
 		if resp.Data == nil {
-			return out, nil
+			break
 		}
 		for _, g := range resp.Data.HistoryGoods {
-			out = append(out, goodResult(g, id))
+			if r, ok := refusedGood(g, id); ok {
+				refused = append(refused, r)
+			}
 		}
-		if len(resp.Data.HistoryGoods) < pageSize {
-			return out, nil
+		read += len(resp.Data.HistoryGoods)
+		if len(resp.Data.HistoryGoods) < goodsPageSize || (total > 0 && read >= total) {
+			break
 		}
 	}
-	return out, nil
+	return refused, nil
 }
 
-func goodResult(g historyGood, taskID int64) marketsim.ItemResult {
-	r := marketsim.ItemResult{OfferID: strconv.FormatInt(g.NmID, 10), TaskID: strconv.FormatInt(taskID, 10)}
-	if g.Status == 2 && g.ErrorText == "" {
-		r.Status = marketsim.ItemOK
-		return r
+// refusedGood is the result of a good WB did not set; ok is false for a
+// good it set (status 2, whatever note its errorText carries).
+func refusedGood(g historyGood, taskID int64) (marketsim.ItemResult, bool) {
+	if g.Status == 2 {
+		return marketsim.ItemResult{}, false
 	}
-	r.Status = marketsim.ItemRejected
-	r.Code = "status_" + strconv.Itoa(g.Status)
-	r.Message = g.ErrorText
-	return r
+	msg := g.ErrorText
+	if msg == "" {
+		msg = fmt.Sprintf("good not set (status %d)", g.Status)
+	}
+	return marketsim.ItemResult{OfferID: strconv.FormatInt(g.NmID, 10), TaskID: strconv.FormatInt(taskID, 10),
+		Status: marketsim.ItemRejected, Code: "status_" + strconv.Itoa(g.Status), Message: msg}, true
 }

@@ -3,6 +3,7 @@ package wildberries_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -64,14 +65,9 @@ func TestPushPricesAsyncTask(t *testing.T) {
 		t.Fatal("price applied before the task was processed")
 	}
 	e.clock.Advance(31 * time.Second)
-	done, results, err := e.client.PriceTask(t.Context(), task)
-	if err != nil || !done || len(results) != 2 {
-		t.Fatalf("PriceTask after processing: done=%v, %+v, %v", done, results, err)
-	}
-	for _, r := range results {
-		if r.Status != marketsim.ItemOK {
-			t.Fatalf("task item %+v", r)
-		}
+	done, refused, err := e.client.PriceTask(t.Context(), task)
+	if err != nil || !done || len(refused) != 0 {
+		t.Fatalf("PriceTask after processing: done=%v, refused %+v, %v; want done, none refused", done, refused, err)
 	}
 	if p, ok := e.sim.Price("111"); !ok || p.Price != 1000 || p.Discount != 30 {
 		t.Fatalf("sim price %+v", p)
@@ -103,22 +99,62 @@ func TestPriceQuarantineIsPerItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, results, err := e.client.PriceTask(t.Context(), res[0].TaskID)
+	done, refused, err := e.client.PriceTask(t.Context(), res[0].TaskID)
 	if err != nil || !done {
 		t.Fatalf("task: %v, %v", done, err)
 	}
-	got := map[string]marketsim.ItemStatus{}
-	for _, r := range results {
-		got[r.OfferID] = r.Status
-		if r.OfferID == "111" && r.Message != wbsim.QuarantineText {
-			t.Fatalf("quarantined item message %q", r.Message)
-		}
+	if len(refused) != 1 || refused[0].OfferID != "111" || refused[0].Status != marketsim.ItemRejected ||
+		refused[0].Message != wbsim.QuarantineText {
+		t.Fatalf("refused %+v, want only 111 in price quarantine", refused)
 	}
-	if got["111"] != marketsim.ItemRejected || got["222"] != marketsim.ItemOK {
-		t.Fatalf("task results %v, want 111 quarantined and 222 set", got)
+	if p, _ := e.sim.Price("222"); p.Price != 800 {
+		t.Fatalf("price of 222 %+v, want 800 set", p)
 	}
 	if p, _ := e.sim.Price("111"); p.Price != 900 {
 		t.Fatalf("quarantined price applied: %+v", p)
+	}
+}
+
+// PriceTask costs one request for an upload WB set whole and reads the
+// goods (a page per 1000) only for one with errors, returning the refused
+// goods alone.
+func TestPriceTaskReadsGoodsOnlyOnErrors(t *testing.T) {
+	e := newEnv(t, envOpt{sim: func(c *wbsim.Config) { c.AutoCreateSizes = true }})
+	e.sim.RefusePrices("Item is blocked", 100007)
+	updates := make([]marketsim.PriceUpdate, wildberries.MaxPriceBatch+500)
+	for i := range updates {
+		updates[i] = marketsim.PriceUpdate{OfferID: strconv.Itoa(100000 + i), Price: 500_00, Currency: "RUB"}
+	}
+	res, err := e.client.PushPrices(t.Context(), updates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := res[0].TaskID, res[len(res)-1].TaskID
+	if first == second {
+		t.Fatalf("one task %s for %d goods, want two uploads", first, len(updates))
+	}
+	e.clock.Advance(10 * time.Second) // the limit: 10 requests per 6 s
+	before := e.requests.Load()
+	done, refused, err := e.client.PriceTask(t.Context(), second)
+	if err != nil || !done || len(refused) != 0 {
+		t.Fatalf("task %s: done=%v refused=%+v %v", second, done, refused, err)
+	}
+	if got := e.requests.Load() - before; got != 1 {
+		t.Fatalf("%d requests for an upload set whole, want 1", got)
+	}
+	before = e.requests.Load()
+	done, refused, err = e.client.PriceTask(t.Context(), first)
+	if err != nil || !done {
+		t.Fatalf("task %s: done=%v %v", first, done, err)
+	}
+	if len(refused) != 1 || refused[0].OfferID != "100007" || refused[0].Message != "Item is blocked" {
+		t.Fatalf("refused %+v, want only 100007", refused)
+	}
+	if got := e.requests.Load() - before; got != 2 {
+		t.Fatalf("%d requests for 1000 goods with an error, want 2 (status and one page)", got)
+	}
+	if v := e.sim.Violations(); len(v) != 0 {
+		t.Fatalf("violations %v", v)
 	}
 }
 

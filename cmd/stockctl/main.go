@@ -5,6 +5,8 @@
 //	stockctl sku SKU [-channel NAME]
 //	stockctl hold ID
 //	stockctl ingest
+//	stockctl channels
+//	stockctl channel NAME [resync | reconcile | approve OFFER | release stock|price OFFER [WAREHOUSE]]
 package main
 
 import (
@@ -27,6 +29,9 @@ commands:
   sku SKU        a SKU across warehouses and channels
   hold ID        one hold: state, lines, allocations, expiry
   ingest         1C ingest counters and recent seq gaps
+  channels       every marketplace channel's lag, queues and quarantine
+  channel NAME [resync | reconcile | approve OFFER | release stock|price OFFER [WAREHOUSE]]
+                 one channel and its quarantined offers, or an operator action (admin key)
   import FILE|ZIP|DIR...
                  CommerceML files to events, posted to stockd or written to Kafka (stockctl import -h)
   version        print the version
@@ -93,6 +98,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return c.showHold(ctx, stdout, rest[0])
 	case "ingest":
 		return c.showIngest(ctx, stdout)
+	case "channels":
+		return c.showChannels(ctx, stdout)
+	case "channel":
+		switch len(rest) {
+		case 0:
+			return fmt.Errorf("%s", channelUsage)
+		case 1:
+			return c.showChannel(ctx, stdout, rest[0])
+		}
+		return c.channelAction(ctx, stdout, rest[0], rest[1:])
 	case "import":
 		return runImport(ctx, rest, stdout, stderr, getenv)
 	case "version":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +20,11 @@ import (
 
 	"stockd/adapters/httpapi"
 	"stockd/adapters/kafka"
+	"stockd/adapters/onec/commerceml"
+	"stockd/adapters/onec/exchange"
 	"stockd/adapters/onec/onecsim"
 	"stockd/engine"
+	"stockd/reservation"
 )
 
 // demoPartitions is the partition count of the embedded broker's topics.
@@ -34,6 +39,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	verbose := fs.Bool("v", false, "log at debug level")
 	skus := fs.Int("skus", 3000, "SKUs in the simulated 1C catalog")
 	rate := fs.Int("rate", 200, "simulated 1C changes per second after the initial snapshot")
+	ordersPerMinute := fs.Float64("orders-per-minute", 3, "simulated orders per minute on each marketplace (0: none)")
+	exchangeEvery := fs.Duration("onec-exchange-interval", 30*time.Second, "how often the simulated 1C takes orders over the 1C exchange (0: never)")
+	otlp := fs.String("otlp", "", "export traces and metrics to a local OpenTelemetry collector, e.g. http://127.0.0.1:4318 (4317: gRPC)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,35 +76,60 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer broker.Close()
 	cfg.Kafka.Brokers = broker.ListenAddrs()
 
-	markets, err := startDemoMarkets(dataDir, *skus)
+	markets, err := startDemoMarkets(dataDir, *skus, *ordersPerMinute)
 	if err != nil {
 		return fmt.Errorf("start the simulated marketplaces: %w", err)
 	}
 	defer markets.close(context.Background())
 	cfg.Feeds = markets.feeds()
+	cfg.Orders.Publish = true
+	cfg.Orders.PollIntervals = map[string]time.Duration{}
+	for _, f := range cfg.Feeds {
+		cfg.Orders.PollIntervals[f.Name] = demoPollInterval
+	}
+	exchangePassword, err := newDemoKey()
+	if err != nil {
+		return err
+	}
+	cfg.OneC.Exchange.Accounts = []exchange.Account{{Login: demoExchangeLogin,
+		PasswordHash: exchange.HashPasswordSHA256(exchangePassword), OrdersContainer: true, OrdersSchemaVersion: "3.1"}}
 
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := newLogger(stderr, level)
+	if err := demoOTLP(&cfg.Telemetry, *otlp); err != nil {
+		return err
+	}
 	tel, stopTel, err := setupTelemetry(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer stopTel()
+	stopViolations, err := observeDemoViolations(tel, markets)
+	if err != nil {
+		return err
+	}
+	defer stopViolations()
 	eng, err := engine.Open(ctx, cfg, engine.Deps{Logger: log, Secrets: markets.secrets, Telemetry: tel})
 	if err != nil {
 		return err
 	}
 	printDemoBanner(stdout, eng.HTTPAddr(), cfg, demoKey, *skus, *rate, markets)
-	simDone := make(chan error, 1)
+	printOrderBanner(stdout, eng.HTTPAddr(), cfg, exchangePassword, *ordersPerMinute, *exchangeEvery)
+	simDone := make(chan error, 2)
 	simCtx, stopSim := context.WithCancel(ctx)
 	go func() { simDone <- runOneCSim(simCtx, cfg.Kafka, *skus, *rate, log) }()
+	go func() {
+		simDone <- runOneCOrders(simCtx, "http://"+eng.HTTPAddr()+"/1c/exchange", exchangePassword, *exchangeEvery, cfg.Kafka, log)
+	}()
 	err = eng.Run(ctx)
 	stopSim()
-	if simErr := <-simDone; simErr != nil {
-		log.Warn("simulated 1C stopped", "err", simErr)
+	for range 2 {
+		if simErr := <-simDone; simErr != nil {
+			log.Warn("simulated 1C stopped", "err", simErr)
+		}
 	}
 	fmt.Fprintf(stdout, "stockd demo stopped; the simulated marketplaces counted %d limit violations\n", markets.violations())
 	return err
@@ -178,7 +211,6 @@ func printDemoBanner(w io.Writer, httpAddr string, cfg engine.Config, key string
     metrics       %s/metrics
   Kafka broker    %v (embedded, topics %s, %s, %s)
   journal         %s (file, fsync on)
-Press Ctrl-C to stop.
 `, time.Now().Format(time.RFC3339), base, base, base, key, base, key, base, key,
 		channelNames(cfg.Channels), skus, skus, rate, m.ozon.URL, m.wb.URL, m.ym.URL, key, base, base, base, cfg.Kafka.Brokers,
 		cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic, cfg.Journal.Dir)
@@ -190,4 +222,138 @@ func channelNames(chs []engine.ChannelConfig) string {
 		names[i] = fmt.Sprintf("%s (%s)", ch.Name, strings.Join(ch.Warehouses, ", "))
 	}
 	return strings.Join(names, "; ")
+}
+
+// demoExchangeLogin is the simulated 1C base's account on the 1C exchange.
+const demoExchangeLogin = "demo-1c"
+
+// demoHandoffSource names the hand-off events of the simulated 1C (a
+// source of its own, so its seq runs apart from the stock stream's).
+const demoHandoffSource = "demo-1c-orders"
+
+// runOneCOrders plays 1C taking orders over the exchange protocol: every
+// interval checkauth → init → type=sale&mode=query → mode=success, then one
+// reservation.handoff event per order taken. The simulated stock stream
+// does not book orders into its figures, so the hand-off event is what
+// ends each hold (DESIGN: for sources whose figures cannot name orders).
+func runOneCOrders(ctx context.Context, exchangeURL, password string, every time.Duration, kc engine.KafkaConfig, log *slog.Logger) error {
+	if every <= 0 {
+		return nil
+	}
+	w, err := kafka.NewWriter(kafka.DefaultWriterConfig(kc.Brokers, kc.EventsTopic))
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	seq := uint64(time.Now().UnixMicro()) // increases across runs of a kept -dir
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		ids, err := takeOrders(ctx, client, exchangeURL, password)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("simulated 1C: order exchange failed", "err", err)
+			continue
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		msgs := make([]kafkago.Message, 0, len(ids))
+		for _, id := range ids {
+			seq++
+			ev := reservation.Event{V: reservation.EventSchemaVersion, ID: fmt.Sprintf("%s-%d", demoHandoffSource, seq),
+				Source: demoHandoffSource, Seq: seq, At: time.Now(), Type: reservation.EventReservationHandoff, ReservationID: id}
+			data, err := reservation.EncodeEvent(&ev)
+			if err != nil {
+				return err
+			}
+			msgs = append(msgs, kafkago.Message{Key: []byte(engine.EventKey(&ev)), Value: data})
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("simulated 1C: hand-off events not sent", "orders", len(ids), "err", err)
+			continue
+		}
+		log.Info("simulated 1C took orders over the exchange and handed them off", "orders", len(ids))
+	}
+}
+
+// takeOrders runs one type=sale exchange and returns the ids of the orders
+// 1C took.
+func takeOrders(ctx context.Context, client *http.Client, exchangeURL, password string) ([]string, error) {
+	get := func(mode, cookie string) ([]byte, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, exchangeURL+"?type=sale&mode="+mode, nil)
+		if err != nil {
+			return nil, err
+		}
+		if cookie == "" {
+			req.SetBasicAuth(demoExchangeLogin, password)
+		} else {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+		if err == nil && (resp.StatusCode != http.StatusOK || bytes.HasPrefix(body, []byte("failure"))) {
+			err = fmt.Errorf("mode=%s: %d %s", mode, resp.StatusCode, bytes.TrimSpace(body))
+		}
+		return body, err
+	}
+	auth, err := get("checkauth", "")
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(string(auth), "\n")
+	if len(lines) < 3 || lines[0] != "success" {
+		return nil, fmt.Errorf("checkauth: %q", auth)
+	}
+	cookie := lines[1] + "=" + lines[2]
+	if _, err := get("init", cookie); err != nil {
+		return nil, err
+	}
+	doc, err := get("query", cookie)
+	if err != nil {
+		return nil, err
+	}
+	r, err := commerceml.NewReader(commerceml.DefaultLimits())
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	_, err = r.Read(ctx, "orders.xml", bytes.NewReader(doc), commerceml.VisitorFuncs{
+		OnOrder: func(_ context.Context, o commerceml.Order) error { ids = append(ids, o.ID); return nil }})
+	if err != nil {
+		return nil, fmt.Errorf("query: %w", err)
+	}
+	if _, err := get("success", cookie); err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// printOrderBanner tells how orders flow in the demo.
+func printOrderBanner(w io.Writer, httpAddr string, cfg engine.Config, password string, perMinute float64, every time.Duration) {
+	taken := "never (-onec-exchange-interval 0): holds stay until released"
+	if every > 0 {
+		taken = fmt.Sprintf("every %v over the exchange (type=sale query → success), then handed off with reservation.handoff", every)
+	}
+	fmt.Fprintf(w, `  orders          simulated buyers place ~%g orders/min on each marketplace (%d%% cancelled) → intake polls every %v → confirmed holds → pushes
+    orders.out    every confirmed order as JSON on %s
+    1C exchange   http://%s/1c/exchange (login %s, password %s)
+    1C takes      %s
+Press Ctrl-C to stop.
+`, perMinute, int(demoCancelShare*100), demoPollInterval, cfg.Kafka.OrdersTopic, httpAddr, demoExchangeLogin, password, taken)
 }

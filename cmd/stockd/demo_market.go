@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"stockd/adapters/marketsim"
 	"stockd/adapters/onec/onecsim"
@@ -43,17 +45,44 @@ type demoSecrets map[string]string
 func (s demoSecrets) LookupEnv(name string) (string, bool) { v, ok := s[name]; return v, ok }
 func (s demoSecrets) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
 
-func startDemoMarkets(dir string, skus int) (*demoMarkets, error) {
+// Simulated buyers of each demo marketplace: orders of 1..demoMaxLines lines
+// of 1..demoMaxQty units over the first demoOrderSKUs SKUs, a share
+// cancelled within demoCancelAfter.
+const (
+	demoOrderSKUs    = 200
+	demoMaxLines     = 2
+	demoMaxQty       = 2
+	demoCancelShare  = 0.1
+	demoCancelAfter  = 2 * time.Minute
+	demoPollInterval = 5 * time.Second // the intake's poll of each marketplace
+)
+
+// demoDemand is the buyers of one marketplace: offer(i) is the
+// marketplace's id of SKU i, shipped from warehouse.
+func demoDemand(perMinute float64, skus int, warehouse string, offer func(i int) string, seed uint64) marketsim.Demand {
+	d := marketsim.Demand{PerMinute: perMinute, MaxLines: demoMaxLines, MaxQty: demoMaxQty,
+		CancelShare: demoCancelShare, CancelAfter: demoCancelAfter, Seed: seed}
+	for i := range min(skus, demoOrderSKUs) {
+		d.Offers = append(d.Offers, marketsim.DemandOffer{OfferID: offer(i), WarehouseID: warehouse})
+	}
+	return d
+}
+
+func startDemoMarkets(dir string, skus int, ordersPerMinute float64) (*demoMarkets, error) {
 	m := &demoMarkets{secrets: demoSecrets{"OZON_CLIENT_ID": "1001", "OZON_API_KEY": "demo-ozon-key",
 		"WB_TOKEN": "demo-wb-token", "YM_API_KEY": "ACMA:demo-ym-key"}}
+	seed := uint64(time.Now().UnixNano())
 	oc := ozonsim.DefaultConfig("1001", "demo-ozon-key")
 	oc.AutoCreateOffers = true
+	oc.Demand = demoDemand(ordersPerMinute, skus, demoOzonWarehouse, onecsim.SKU, seed)
 	m.ozonSim = ozonsim.New(oc)
 	wc := wbsim.DefaultConfig("demo-wb-token")
 	wc.AutoCreateSizes = true
+	wc.Demand = demoDemand(ordersPerMinute, skus, demoWBWarehouse, func(i int) string { return strconv.Itoa(100000 + i) }, seed+1)
 	m.wbSim = wbsim.New(wc)
 	yc := ymsim.DefaultConfig("ACMA:demo-ym-key", demoYMBusiness, demoYMCampaign)
 	yc.AutoCreateOffers = true
+	yc.Demand = demoDemand(ordersPerMinute, skus, strconv.Itoa(demoYMCampaign), onecsim.SKU, seed+2)
 	m.ymSim = ymsim.New(yc)
 	var err error
 	if m.ozon, err = marketsim.StartLocal(m.ozonSim); err != nil {

@@ -27,10 +27,24 @@ type CommitterConfig struct {
 	// that runs out of time fails like any other (a database statement is
 	// cancelled; an fdatasync cannot be interrupted and is waited for).
 	MaxWriteDuration time.Duration
+	// GatherWait, when positive, lets a group gather: if the previous
+	// group carried more than one ticket (callers are concurrent) and
+	// fewer than GatherTickets are queued, the flusher waits this long
+	// before taking the queue, so that one write and one fsync serve more
+	// callers, as PostgreSQL's commit_delay does. A lone caller never
+	// waits. Zero (the default) takes the queue at once.
+	GatherWait time.Duration
+	// GatherTickets is the queue length at which a group is taken without
+	// waiting (used only with GatherWait).
+	GatherTickets int
 	// OnGroup, if not nil, is called by the flusher goroutine after every
 	// write (for metrics: flush size and latency). It must not block.
 	OnGroup func(GroupStats)
 }
+
+// MaxGatherWait bounds CommitterConfig.GatherWait: a group never waits
+// longer than this for company.
+const MaxGatherWait = 10 * time.Millisecond
 
 // DefaultCommitterConfig returns the production limits.
 func DefaultCommitterConfig() CommitterConfig {
@@ -48,6 +62,8 @@ func (cfg CommitterConfig) validate() error {
 	case cfg.MaxQueuedRecords <= 0, cfg.MaxQueuedBytes <= 0, cfg.MaxGroupRecords <= 0, cfg.MaxGroupBytes <= 0,
 		cfg.MaxWriteDuration <= 0:
 		return fmt.Errorf("journal: committer limits must be positive: %+v", cfg)
+	case cfg.GatherWait < 0 || cfg.GatherWait > MaxGatherWait || (cfg.GatherWait > 0 && cfg.GatherTickets < 2):
+		return fmt.Errorf("journal: GatherWait must be within [0, %v] and GatherTickets at least 2 with it: %+v", MaxGatherWait, cfg)
 	case cfg.MaxGroupRecords > cfg.MaxQueuedRecords, cfg.MaxGroupBytes > cfg.MaxQueuedBytes:
 		return fmt.Errorf("journal: group limits exceed queue limits: %+v", cfg)
 	}
@@ -60,7 +76,9 @@ type GroupStats struct {
 	Records  int
 	Bytes    int64
 	Tickets  int
+	Start    time.Time     // when Backend.WriteBatch was called
 	Duration time.Duration // time spent in Backend.WriteBatch
+	Gathered time.Duration // time the group waited for company (GatherWait); 0 when taken at once
 	Err      error
 }
 
@@ -138,9 +156,11 @@ type Committer struct {
 	nextLSN       uint64
 	queue         []*Ticket
 	inflight      bool
-	queuedRecords int   // enqueued and not yet durable, in flight included
-	queuedBytes   int64 // their payload bytes
-	err           error // sticky failure
+	lastTickets   int           // tickets in the group taken last (GatherWait)
+	gathered      time.Duration // the flusher's: how long the group in hand waited
+	queuedRecords int           // enqueued and not yet durable, in flight included
+	queuedBytes   int64         // their payload bytes
+	err           error         // sticky failure
 	closing       bool
 
 	durable     atomic.Uint64 // LSN of the last durable record
@@ -353,6 +373,16 @@ func (c *Committer) nextGroup(group []*Ticket) ([]*Ticket, bool) {
 	if c.err != nil {
 		return group, false
 	}
+	if c.cfg.GatherWait > 0 && c.lastTickets > 1 && len(c.queue) < c.cfg.GatherTickets && !c.closing {
+		c.mu.Unlock()
+		slept := time.Now()
+		time.Sleep(c.cfg.GatherWait)
+		c.gathered = time.Since(slept)
+		c.mu.Lock()
+		if c.err != nil {
+			return group, false
+		}
+	}
 	var n int
 	var bytes int64
 	taken := 0
@@ -370,6 +400,7 @@ func (c *Committer) nextGroup(group []*Ticket) ([]*Ticket, bool) {
 	clear(c.queue[rest:])
 	c.queue = c.queue[:rest]
 	c.inflight = true
+	c.lastTickets = taken
 	return group, true
 }
 
@@ -389,7 +420,8 @@ func (c *Committer) writeGroup(group []*Ticket, recs [][]byte) bool {
 		cancel()
 	}
 	stats := GroupStats{FirstLSN: first, Records: len(recs), Bytes: bytes, Tickets: len(group),
-		Duration: time.Since(start), Err: err}
+		Start: start, Duration: time.Since(start), Gathered: c.gathered, Err: err}
+	c.gathered = 0
 	if err != nil {
 		c.fail(group, first, first+uint64(len(recs))-1, err)
 		c.report(stats)

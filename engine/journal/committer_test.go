@@ -19,6 +19,10 @@ func TestCommitterConfigValidation(t *testing.T) {
 		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 11, MaxWriteDuration: time.Second},
 		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 10},
 		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 0, MaxGroupBytes: 10, MaxWriteDuration: time.Second},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 10, MaxWriteDuration: time.Second,
+			GatherWait: time.Millisecond, GatherTickets: 1},
+		{MaxQueuedRecords: 10, MaxQueuedBytes: 10, MaxGroupRecords: 10, MaxGroupBytes: 10, MaxWriteDuration: time.Second,
+			GatherWait: time.Second, GatherTickets: 8},
 	}
 	for _, cfg := range bad {
 		if _, err := journal.NewCommitter(m, cfg); err == nil {
@@ -186,5 +190,106 @@ func TestCommitterBarriersAreBounded(t *testing.T) {
 	// (in flight), and a full queue waits behind it: at most twice the limit.
 	if queued > 2*cfg.MaxQueuedRecords {
 		t.Fatalf("queued %d barriers behind a stuck write, want at most %d", queued, 2*cfg.MaxQueuedRecords)
+	}
+}
+
+// TestCommitterGather: a group waits GatherWait for company exactly when
+// the group before it carried more than one ticket, and callers that come
+// meanwhile share its write.
+func TestCommitterGather(t *testing.T) {
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = 20 * time.Millisecond
+	m := journal.NewMemBackend(opts)
+	var mu sync.Mutex
+	var groups []journal.GroupStats
+	cfg := journaltest.TestConfig()
+	cfg.GatherWait, cfg.GatherTickets = journal.MaxGatherWait, 8
+	cfg.OnGroup = func(g journal.GroupStats) {
+		mu.Lock()
+		defer mu.Unlock()
+		groups = append(groups, g)
+	}
+	enqueued := 0
+	// lastGroup returns the last group once OnGroup has seen every record
+	// enqueued (it runs after the tickets complete).
+	lastGroup := func() journal.GroupStats {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			seen := 0
+			for _, g := range groups {
+				seen += g.Records
+			}
+			if seen == enqueued {
+				g := groups[len(groups)-1]
+				mu.Unlock()
+				return g
+			}
+			mu.Unlock()
+			if time.Now().After(deadline) {
+				t.Fatalf("OnGroup saw %d of %d records", seen, enqueued)
+			}
+		}
+	}
+	c := journaltest.MustCommitter(t, m, cfg)
+	enqueue := func() *journal.Ticket {
+		t.Helper()
+		tk, err := c.Enqueue([]byte("r"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enqueued++
+		return tk
+	}
+	wait := func(tks ...*journal.Ticket) {
+		t.Helper()
+		for _, tk := range tks {
+			if err := tk.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Concurrent callers: bursts until the last group carried two or more.
+	for attempt := 0; ; attempt++ {
+		if attempt == 20 {
+			t.Fatal("no burst of three ended with a group of more than one ticket")
+		}
+		wait(enqueue(), enqueue(), enqueue())
+		if lastGroup().Tickets > 1 {
+			break
+		}
+	}
+	start := time.Now()
+	t4 := enqueue()
+	t5 := enqueue()
+	together := time.Since(start) < time.Millisecond // t5 came well within the wait
+	wait(t4)
+	if took := time.Since(start); took < cfg.GatherWait+opts.SyncLatency {
+		t.Errorf("t4 durable after %v, want at least GatherWait %v + the write %v", took, cfg.GatherWait, opts.SyncLatency)
+	}
+	wait(t5)
+	if g := lastGroup(); together && g.Tickets != 2 {
+		t.Errorf("t4 and t5 were not gathered into one group: last group %+v", g)
+	}
+	// Lone callers: the first waits (the group before had two), then none.
+	for range 3 {
+		wait(enqueue())
+	}
+	if err := c.Close(context.Background()); err != nil { // OnGroup has seen every group
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, g := range groups {
+		want := i > 0 && groups[i-1].Tickets > 1
+		if got := g.Gathered > 0; got != want {
+			t.Errorf("group %d (%d tickets, previous %d): gathered %v, want %v", i, g.Tickets, groups[max(i-1, 0)].Tickets, g.Gathered, want)
+		}
+		if g.Gathered > 0 && g.Gathered < cfg.GatherWait {
+			t.Errorf("group %d gathered for %v, less than GatherWait %v", i, g.Gathered, cfg.GatherWait)
+		}
+	}
+	if n := len(groups); groups[n-1].Gathered != 0 || groups[n-2].Gathered != 0 {
+		t.Errorf("lone callers waited: %+v", groups[n-3:])
 	}
 }

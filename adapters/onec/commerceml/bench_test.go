@@ -3,12 +3,14 @@ package commerceml
 import (
 	"bufio"
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -93,8 +95,10 @@ func (h *heapPeak) Stop() uint64 {
 }
 
 // BenchmarkOffers1M reads a generated 1,000,000-offer offers.xml (written to a temp file
-// first, streaming) and reports offers/s, MB/s and the peak HeapInuse during the reads.
-// Targets: ≥ 100,000 offers/s and ≤ 200 MiB.
+// first, streaming) and reports offers/s, MB/s and the peak HeapInuse during the reads;
+// the peak RSS of one read in a process of its own (VmHWM, Linux); and, as the baseline
+// measured in the same run, one read by the encoding/xml-based reference reader
+// (xmlref_test.go) with the ratio. Targets: ≥ 100,000 offers/s and ≤ 200 MiB.
 func BenchmarkOffers1M(b *testing.B) {
 	const offers = 1_000_000
 	path := filepath.Join(b.TempDir(), "offers.xml")
@@ -119,26 +123,7 @@ func BenchmarkOffers1M(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		in, err := os.Open(path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		r, err := NewReader(DefaultLimits())
-		if err != nil {
-			b.Fatal(err)
-		}
-		cells := 0
-		sum, err := r.Read(context.Background(), "offers.xml", in, VisitorFuncs{OnOffer: func(_ context.Context, o Offer) error {
-			cells += len(o.Stock.Cells)
-			return nil
-		}})
-		_ = in.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if sum.Offers != offers || cells != 2*offers || sum.WarningCount != 0 {
-			b.Fatalf("offers %d, cells %d, warnings %d (%v)", sum.Offers, cells, sum.WarningCount, sum.Warnings)
-		}
+		readOffersFile(b, path, offers, (*Reader).Read)
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
@@ -147,28 +132,89 @@ func BenchmarkOffers1M(b *testing.B) {
 	b.ReportMetric(rate, "offers/s")
 	b.ReportMetric(float64(peakBytes)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(info.Size())/offers, "bytes/offer")
-	// Baseline in the same run: encoding/xml's RawToken alone over the same file, the
-	// ceiling of any encoding/xml-based reader.
-	baseline := rawTokenPass(b, path)
-	b.ReportMetric(float64(offers)/baseline.Seconds(), "rawtoken-offers/s")
-	b.ReportMetric(rate/(float64(offers)/baseline.Seconds()), "ratio-to-rawtoken")
+	if rss, ok := childPeakRSS(b, path); ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-RSS-MiB")
+	}
+	refStart := time.Now()
+	readOffersFile(b, path, offers, func(r *Reader, ctx context.Context, name string, src io.Reader, v Visitor) (Summary, error) {
+		return refRead(ctx, r, name, src, v)
+	})
+	refRate := float64(offers) / time.Since(refStart).Seconds()
+	b.ReportMetric(refRate, "xmlref-offers/s")
+	b.ReportMetric(rate/refRate, "ratio-to-xmlref")
 }
 
-// rawTokenPass times one pass of Decoder.RawToken over the file, doing nothing else.
-func rawTokenPass(b *testing.B, path string) time.Duration {
+// readOffersFile reads the generated file with read and checks what it visited.
+func readOffersFile(tb testing.TB, path string, offers int, read func(*Reader, context.Context, string, io.Reader, Visitor) (Summary, error)) {
+	tb.Helper()
 	in, err := os.Open(path)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer in.Close()
-	start := time.Now()
-	d := xml.NewDecoder(bufio.NewReaderSize(in, 64<<10))
-	for {
-		if _, err := d.RawToken(); err == io.EOF {
-			break
-		} else if err != nil {
-			b.Fatal(err)
-		}
+	r, err := NewReader(DefaultLimits())
+	if err != nil {
+		tb.Fatal(err)
 	}
-	return time.Since(start)
+	cells := 0
+	sum, err := read(r, context.Background(), "offers.xml", in, VisitorFuncs{OnOffer: func(_ context.Context, o Offer) error {
+		cells += len(o.Stock.Cells)
+		return nil
+	}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if sum.Offers != offers || cells != 2*offers || sum.WarningCount != 0 {
+		tb.Fatalf("offers %d, cells %d, warnings %d (%v)", sum.Offers, cells, sum.WarningCount, sum.Warnings)
+	}
+}
+
+// rssFileEnv names the file TestOffersRSSChild reads when the benchmark starts it.
+const rssFileEnv = "COMMERCEML_RSS_OFFERS_FILE"
+
+// childPeakRSS reads path once in a child process (this test binary running
+// TestOffersRSSChild) and returns the child's peak resident set size.
+func childPeakRSS(tb testing.TB, path string) (uint64, bool) {
+	tb.Helper()
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		return 0, false
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestOffersRSSChild$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), rssFileEnv+"="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("child read: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`peak RSS (\d+) kB`).FindSubmatch(out)
+	if m == nil {
+		tb.Fatalf("child printed no peak RSS:\n%s", out)
+	}
+	kb, err := strconv.ParseUint(string(m[1]), 10, 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return kb << 10, true
+}
+
+// TestOffersRSSChild is the child process of BenchmarkOffers1M's RSS measurement: it
+// reads the file the benchmark names and logs VmHWM. Run directly, it has nothing to do.
+func TestOffersRSSChild(t *testing.T) {
+	path := os.Getenv(rssFileEnv)
+	if path == "" {
+		t.Skip("started by BenchmarkOffers1M only")
+	}
+	readOffersFile(t, path, 1_000_000, (*Reader).Read)
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
+	if m == nil {
+		t.Fatalf("no VmHWM in /proc/self/status:\n%s", status)
+	}
+	t.Logf("peak RSS %s kB", m[1])
 }

@@ -1,7 +1,6 @@
 package commerceml
 
 import (
-	"encoding/xml"
 	"strings"
 )
 
@@ -9,15 +8,15 @@ import (
 const itemTypeService = "Услуга"
 
 // product reads one Каталог/Товары/Товар and visits it.
-func (p *parser) product(start xml.StartElement) error {
-	pr := Product{Line: p.s.line()}
+func (p *parser) product(start *element) error {
+	pr := Product{Line: p.s.currentLine()}
 	var seen uint32
-	if v, ok := attr(start, "Статус"); ok {
+	if v, ok := start.attr("Статус"); ok {
 		pr.Status = strings.TrimSpace(v)
 		seen |= bitStatus
 	}
-	err := p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	err := p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Ид":
 			return p.textField(&seen, bitID, "Ид", &pr.ID)
 		case "Штрихкод":
@@ -33,7 +32,7 @@ func (p *parser) product(start xml.StartElement) error {
 			if err := p.textField(&seen, bitDeleted, "ПометкаУдаления", &raw); err != nil {
 				return err
 			}
-			pr.Deleted = p.flag(p.s.line(), "ПометкаУдаления", raw)
+			pr.Deleted = p.flag(p.s.currentLine(), "ПометкаУдаления", raw)
 			return nil
 		case "БазоваяЕдиница":
 			return p.baseUnit(c, &seen, &pr.BaseUnit)
@@ -75,11 +74,11 @@ func (p *parser) product(start xml.StartElement) error {
 
 // attributes reads ЗначенияРеквизитов/ЗначениеРеквизита{Наименование, Значение}.
 func (p *parser) attributes(fn func(Attribute) error) error {
-	return p.each("ЗначениеРеквизита", func(xml.StartElement) error {
+	return p.each("ЗначениеРеквизита", func(*element) error {
 		var a Attribute
-		err := p.s.children(func(c xml.StartElement) error {
+		err := p.s.children(func(c *element) error {
 			var err error
-			switch c.Name.Local {
+			switch string(c.name()) {
 			case "Наименование":
 				a.Name, err = p.s.text()
 			case "Значение":
@@ -97,11 +96,11 @@ func (p *parser) attributes(fn func(Attribute) error) error {
 }
 
 // warehouse reads one declared Склады/Склад and visits it.
-func (p *parser) warehouse(xml.StartElement) error {
-	w := Warehouse{Line: p.s.line()}
+func (p *parser) warehouse(*element) error {
+	w := Warehouse{Line: p.s.currentLine()}
 	var seen uint32
-	err := p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	err := p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Ид":
 			return p.textField(&seen, bitID, "Ид", &w.ID)
 		case "Наименование":
@@ -111,7 +110,7 @@ func (p *parser) warehouse(xml.StartElement) error {
 			if err := p.textField(&seen, bitDeleted, "ПометкаУдаления", &raw); err != nil {
 				return err
 			}
-			w.Deleted = p.flag(p.s.line(), "ПометкаУдаления", raw)
+			w.Deleted = p.flag(p.s.currentLine(), "ПометкаУдаления", raw)
 			return nil
 		}
 		return p.s.skip()
@@ -133,11 +132,11 @@ func (p *parser) warehouse(xml.StartElement) error {
 }
 
 // priceType reads one declared ТипыЦен/ТипЦены and visits it.
-func (p *parser) priceType(xml.StartElement) error {
-	t := PriceType{Line: p.s.line()}
+func (p *parser) priceType(*element) error {
+	t := PriceType{Line: p.s.currentLine()}
 	var seen uint32
-	err := p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	err := p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Ид":
 			return p.textField(&seen, bitID, "Ид", &t.ID)
 		case "Наименование":
@@ -155,7 +154,7 @@ func (p *parser) priceType(xml.StartElement) error {
 			if err := p.textField(&seen, bitDeleted, "ПометкаУдаления", &raw); err != nil {
 				return err
 			}
-			t.Deleted = p.flag(p.s.line(), "ПометкаУдаления", raw)
+			t.Deleted = p.flag(p.s.currentLine(), "ПометкаУдаления", raw)
 			return nil
 		}
 		return p.s.skip()

@@ -13,9 +13,9 @@ import (
 	"golang.org/x/text/transform"
 )
 
-// runGuard caps the number of input bytes between two '<' characters. encoding/xml
-// buffers a whole text node, comment or attribute list before returning it; every such
-// token lies between two '<', so this cap bounds the memory of one token.
+// runGuard caps the number of input bytes between two '<' characters. The tokenizer
+// holds a whole tag or text node in its buffer; every such token lies between two '<',
+// so this cap bounds the memory of one token.
 type runGuard struct {
 	src io.Reader
 	run int // bytes since the last '<'

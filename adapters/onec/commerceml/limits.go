@@ -11,9 +11,11 @@ type Limits struct {
 	// MaxElementDepth is the deepest element nesting accepted (real files reach ~12).
 	MaxElementDepth int
 	// MaxTextBytes is the longest stretch of input bytes between two '<' characters:
-	// it bounds every text node, attribute list and comment the XML decoder buffers,
-	// so it bounds the memory one token can take. Measured on the input bytes (a
-	// windows-1251 byte may become up to 3 bytes of UTF-8).
+	// it bounds every text node and tag the tokenizer holds in its buffer, so it bounds
+	// the memory one token can take. Measured on the input bytes (a windows-1251 byte
+	// may become up to 3 bytes of UTF-8). It is also the most text one element may have
+	// (CDATA included), measured as read. Comments, processing instructions and
+	// skipped CDATA sections are read without being held, whatever their length.
 	MaxTextBytes int
 	// MaxItemIDChars is the XSD limit on product and offer Ид (Идентификатор80): 80
 	// characters. Longer IDs are kept whole with a warning.

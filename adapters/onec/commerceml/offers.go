@@ -1,7 +1,6 @@
 package commerceml
 
 import (
-	"encoding/xml"
 	"strings"
 )
 
@@ -32,14 +31,14 @@ type offerBuilder struct {
 }
 
 // offer reads one Предложение and visits it.
-func (p *parser) offer(start xml.StartElement) error {
-	b := &offerBuilder{o: Offer{Line: p.s.line()}}
-	if v, ok := attr(start, "Статус"); ok {
+func (p *parser) offer(start *element) error {
+	b := &offerBuilder{o: Offer{Line: p.s.currentLine()}}
+	if v, ok := start.attr("Статус"); ok {
 		b.o.Status = strings.TrimSpace(v)
 		b.seen |= bitStatus
 	}
-	err := p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	err := p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Ид":
 			return p.textField(&b.seen, bitID, "Ид", &b.o.ID)
 		case "ИдХарактеристики":
@@ -57,25 +56,25 @@ func (p *parser) offer(start xml.StartElement) error {
 			if err := p.textField(&b.seen, bitDeleted, "ПометкаУдаления", &raw); err != nil {
 				return err
 			}
-			b.o.Deleted = p.flag(p.s.line(), "ПометкаУдаления", raw)
+			b.o.Deleted = p.flag(p.s.currentLine(), "ПометкаУдаления", raw)
 			return nil
 		case "БазоваяЕдиница":
 			return p.baseUnit(c, &b.seen, &b.o.BaseUnit)
 		case "Цены":
-			return p.each("Цена", func(pc xml.StartElement) error { return p.price(pc, b) })
+			return p.each("Цена", func(pc *element) error { return p.price(pc, b) })
 		case "Количество":
 			return p.total(b, LayoutA)
 		case "Склад":
 			return p.attrCell(c, b, LayoutB)
 		case "Склады":
-			if _, ok := attr(c, "ИдСклада"); ok {
+			if _, ok := c.attr("ИдСклада"); ok {
 				return p.attrCell(c, b, LayoutE)
 			}
-			return p.each("Склад", func(sc xml.StartElement) error { return p.attrCell(sc, b, LayoutE) })
+			return p.each("Склад", func(sc *element) error { return p.attrCell(sc, b, LayoutE) })
 		case "Остатки":
-			return p.each("Остаток", func(xml.StartElement) error { return p.rest(b) })
+			return p.each("Остаток", func(*element) error { return p.rest(b) })
 		case "КоличествоНаСкладах":
-			return p.each("КоличествоНаСкладе", func(fc xml.StartElement) error { return p.elementCell(fc, b, LayoutF) })
+			return p.each("КоличествоНаСкладе", func(fc *element) error { return p.elementCell(fc, b, LayoutF) })
 		}
 		return p.s.skip()
 	})
@@ -158,14 +157,15 @@ func (p *parser) barcode(dst *[]string) error {
 }
 
 // baseUnit reads БазоваяЕдиница: the Код attribute (trimmed, 1C pads it) or the text.
-func (p *parser) baseUnit(start xml.StartElement, seen *uint32, dst *string) error {
-	line := p.s.line()
+func (p *parser) baseUnit(start *element, seen *uint32, dst *string) error {
+	line := p.s.currentLine()
+	code, hasCode := start.attr("Код")
 	t, err := p.s.text()
 	if err != nil {
 		return err
 	}
 	unit := t
-	if code, ok := attr(start, "Код"); ok && strings.TrimSpace(code) != "" {
+	if hasCode && strings.TrimSpace(code) != "" {
 		unit = strings.TrimSpace(code)
 	}
 	if *seen&bitBaseUnit != 0 && *dst != unit {
@@ -178,7 +178,7 @@ func (p *parser) baseUnit(start xml.StartElement, seen *uint32, dst *string) err
 
 // total reads a total <Количество> (layout A, or D inside Остаток).
 func (p *parser) total(b *offerBuilder, layout StockLayout) error {
-	line := p.s.line()
+	line := p.s.currentLine()
 	raw, err := p.s.text()
 	if err != nil {
 		return err
@@ -198,15 +198,19 @@ func (p *parser) total(b *offerBuilder, layout StockLayout) error {
 
 // attrCell reads <Склад ИдСклада="…" КоличествоНаСкладе="…"/> (layout B, B') or the same
 // attributes on <Склады> (layout E).
-func (p *parser) attrCell(start xml.StartElement, b *offerBuilder, layout StockLayout) error {
-	line := p.s.line()
+func (p *parser) attrCell(start *element, b *offerBuilder, layout StockLayout) error {
+	line := p.s.currentLine()
+	id, _ := start.attr("ИдСклада")
+	raw, hasQty := start.attr("КоличествоНаСкладе")
+	var tagName string
+	if !hasQty {
+		tagName = start.Local()
+	}
 	if err := p.s.skip(); err != nil {
 		return err
 	}
-	id, _ := attr(start, "ИдСклада")
-	raw, hasQty := attr(start, "КоличествоНаСкладе")
 	if !hasQty {
-		p.warn(line, WarnBadNumber, "offer %q: <%s ИдСклада=%q> without КоличествоНаСкладе; dropped", b.o.ID, start.Name.Local, id)
+		p.warn(line, WarnBadNumber, "offer %q: <%s ИдСклада=%q> without КоличествоНаСкладе; dropped", b.o.ID, tagName, id)
 		return nil
 	}
 	return p.cell(line, b, strings.TrimSpace(id), strings.TrimSpace(raw), layout)
@@ -214,8 +218,8 @@ func (p *parser) attrCell(start xml.StartElement, b *offerBuilder, layout StockL
 
 // rest reads one Остаток: Склад{Ид, Количество} (layout C) or a bare Количество (layout D).
 func (p *parser) rest(b *offerBuilder) error {
-	return p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	return p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Склад":
 			return p.elementCell(c, b, LayoutC)
 		case "Количество":
@@ -228,13 +232,13 @@ func (p *parser) rest(b *offerBuilder) error {
 // elementCell reads a stock cell given as child elements, Склад{Ид, Количество} (layout
 // C) or КоличествоНаСкладе{ИдСклада|Ид, Количество} (layout F). Attributes ИдСклада and
 // КоличествоНаСкладе on the element, if any, are read as well.
-func (p *parser) elementCell(start xml.StartElement, b *offerBuilder, layout StockLayout) error {
-	line := p.s.line()
-	id, _ := attr(start, "ИдСклада")
-	raw, hasQty := attr(start, "КоличествоНаСкладе")
-	err := p.s.children(func(c xml.StartElement) error {
+func (p *parser) elementCell(start *element, b *offerBuilder, layout StockLayout) error {
+	line := p.s.currentLine()
+	id, _ := start.attr("ИдСклада")
+	raw, hasQty := start.attr("КоличествоНаСкладе")
+	err := p.s.children(func(c *element) error {
 		var err error
-		switch c.Name.Local {
+		switch string(c.name()) {
 		case "Ид", "ИдСклада":
 			id, err = p.s.text()
 		case "Количество", "КоличествоНаСкладе":
@@ -312,14 +316,14 @@ func (b *offerBuilder) findCell(warehouseID string) (int, bool) {
 }
 
 // price reads one Цена and adds it to the offer.
-func (p *parser) price(start xml.StartElement, b *offerBuilder) error {
-	line := p.s.line()
+func (p *parser) price(start *element, b *offerBuilder) error {
+	line := p.s.currentLine()
 	var typeID, value, currency, factor, minQty string
 	var pr Price
 	hasValue := false
-	err := p.s.children(func(c xml.StartElement) error {
+	err := p.s.children(func(c *element) error {
 		var err error
-		switch c.Name.Local {
+		switch string(c.name()) {
 		case "ИдТипаЦены":
 			typeID, err = p.s.text()
 		case "ЦенаЗаЕдиницу":
@@ -417,14 +421,14 @@ func (p *parser) addPrice(line int, b *offerBuilder, pr Price) error {
 // tax reads a Налог{Наименование, УчтеноВСумме}.
 func (p *parser) tax() (*Tax, error) {
 	t := &Tax{}
-	err := p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	err := p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Наименование":
 			name, err := p.s.text()
 			t.Name = name
 			return err
 		case "УчтеноВСумме":
-			line := p.s.line()
+			line := p.s.currentLine()
 			raw, err := p.s.text()
 			t.IncludedInSum = p.flag(line, "УчтеноВСумме", raw)
 			return err

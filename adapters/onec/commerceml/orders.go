@@ -1,7 +1,6 @@
 package commerceml
 
 import (
-	"encoding/xml"
 	"strings"
 )
 
@@ -13,20 +12,21 @@ type orderBuilder struct {
 }
 
 // order reads one Документ and visits it when it is a "Заказ товара".
-func (p *parser) order(start xml.StartElement) error {
-	b := &orderBuilder{o: Order{Line: p.s.line()}}
+func (p *parser) order(start *element) error {
+	b := &orderBuilder{o: Order{Line: p.s.currentLine()}}
 	// The old attribute style: <Документ Ид="20678" … Сумма="23 000">.
-	for _, a := range start.Attr {
-		p.orderField(b, a.Name.Local, strings.TrimSpace(a.Value))
+	for i := 0; i < start.numAttrs(); i++ {
+		local, value := start.attrAt(i)
+		p.orderField(b, local, strings.TrimSpace(value))
 	}
-	err := p.s.children(func(c xml.StartElement) error {
-		switch name := c.Name.Local; name {
+	err := p.s.children(func(c *element) error {
+		switch name := c.Local(); name {
 		case "Контрагенты":
-			return p.each("Контрагент", func(xml.StartElement) error { return p.counterparty(b) })
+			return p.each("Контрагент", func(*element) error { return p.counterparty(b) })
 		case "Склады":
-			return p.each("Склад", func(xml.StartElement) error { return p.orderWarehouse(b) })
+			return p.each("Склад", func(*element) error { return p.orderWarehouse(b) })
 		case "Товары":
-			return p.each("Товар", func(xml.StartElement) error { return p.orderLine(b) })
+			return p.each("Товар", func(*element) error { return p.orderLine(b) })
 		case "ЗначенияРеквизитов":
 			return p.attributes(func(a Attribute) error {
 				if len(b.o.Attributes) >= p.r.limits.MaxAttributesPerOrder {
@@ -79,7 +79,7 @@ func (p *parser) orderField(b *orderBuilder, name, value string) {
 	case "Комментарий":
 		o.Comment = value
 	case "ПометкаУдаления":
-		o.Deleted = p.flag(p.s.line(), "ПометкаУдаления", value)
+		o.Deleted = p.flag(p.s.currentLine(), "ПометкаУдаления", value)
 	}
 }
 
@@ -121,9 +121,9 @@ const maxCounterparties = 16
 
 func (p *parser) counterparty(b *orderBuilder) error {
 	var c Counterparty
-	err := p.s.children(func(e xml.StartElement) error {
+	err := p.s.children(func(e *element) error {
 		var err error
-		switch e.Name.Local {
+		switch string(e.name()) {
 		case "Ид":
 			c.ID, err = p.s.text()
 		case "Наименование":
@@ -144,8 +144,8 @@ func (p *parser) counterparty(b *orderBuilder) error {
 }
 
 func (p *parser) orderWarehouse(b *orderBuilder) error {
-	return p.s.children(func(e xml.StartElement) error {
-		if e.Name.Local != "Ид" {
+	return p.s.children(func(e *element) error {
+		if string(e.name()) != "Ид" {
 			return p.s.skip()
 		}
 		id, err := p.s.text()
@@ -158,12 +158,12 @@ func (p *parser) orderWarehouse(b *orderBuilder) error {
 
 // orderLine reads one Товары/Товар of an order.
 func (p *parser) orderLine(b *orderBuilder) error {
-	line := p.s.line()
+	line := p.s.currentLine()
 	var l OrderLine
 	var qty, price, sum string
-	err := p.s.children(func(e xml.StartElement) error {
+	err := p.s.children(func(e *element) error {
 		var err error
-		switch e.Name.Local {
+		switch string(e.name()) {
 		case "Ид":
 			l.ProductID, err = p.s.text()
 		case "ИдКаталога":
@@ -171,7 +171,7 @@ func (p *parser) orderLine(b *orderBuilder) error {
 		case "Наименование":
 			l.Name, err = p.s.text()
 		case "БазоваяЕдиница":
-			code, _ := attr(e, "Код")
+			code, _ := e.attr("Код")
 			l.UnitCode = strings.TrimSpace(code)
 			l.UnitName, err = p.s.text()
 		case "Единица":
@@ -217,9 +217,9 @@ func (p *parser) orderLine(b *orderBuilder) error {
 // orderUnit reads the 3.x line unit Единица{Ид, НаименованиеКраткое, Код}.
 func (p *parser) orderUnit(l *OrderLine) error {
 	var id, code string
-	err := p.s.children(func(e xml.StartElement) error {
+	err := p.s.children(func(e *element) error {
 		var err error
-		switch e.Name.Local {
+		switch string(e.name()) {
 		case "Ид":
 			id, err = p.s.text()
 		case "Код":

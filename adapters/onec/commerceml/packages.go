@@ -1,7 +1,5 @@
 package commerceml
 
-import "encoding/xml"
-
 // pkgReader reads one Классификатор, Каталог, ПакетПредложений or
 // ИзмененияПакетаПредложений. Its header is visited before the first collection
 // (ТипыЦен, Склады, Товары, Предложения) or, failing that, at the end of the package;
@@ -12,9 +10,9 @@ type pkgReader struct {
 	emitted bool
 }
 
-func (p *parser) pkg(start xml.StartElement, kind PackageKind) error {
-	r := &pkgReader{p: p, h: Package{File: p.file, Line: p.s.line(), Kind: kind, SchemaVersion: p.version, GeneratedAt: p.created}}
-	if v, ok := attr(start, "СодержитТолькоИзменения"); ok {
+func (p *parser) pkg(start *element, kind PackageKind) error {
+	r := &pkgReader{p: p, h: Package{File: p.file, Line: p.s.currentLine(), Kind: kind, SchemaVersion: p.version, GeneratedAt: p.created}}
+	if v, ok := start.attr("СодержитТолькоИзменения"); ok {
 		r.h.Mode = p.mode(r.h.Line, v)
 	}
 	if err := p.s.children(r.child); err != nil {
@@ -23,9 +21,9 @@ func (p *parser) pkg(start xml.StartElement, kind PackageKind) error {
 	return r.emit()
 }
 
-func (r *pkgReader) child(c xml.StartElement) error {
+func (r *pkgReader) child(c *element) error {
 	p, h := r.p, &r.h
-	switch c.Name.Local {
+	switch string(c.name()) {
 	case "Ид":
 		return r.header("Ид", &h.ID)
 	case "Наименование":
@@ -39,7 +37,7 @@ func (r *pkgReader) child(c xml.StartElement) error {
 		if err := r.header("СодержитТолькоИзменения", &raw); err != nil || r.emitted {
 			return err
 		}
-		h.Mode = p.mode(p.s.line(), raw)
+		h.Mode = p.mode(p.s.currentLine(), raw)
 		return nil
 	case "ТипыЦен":
 		return r.collection("ТипЦены", p.priceType)
@@ -58,7 +56,7 @@ func (r *pkgReader) child(c xml.StartElement) error {
 }
 
 // collection visits the header, then reads the children named local with fn.
-func (r *pkgReader) collection(local string, fn func(xml.StartElement) error) error {
+func (r *pkgReader) collection(local string, fn func(*element) error) error {
 	if err := r.emit(); err != nil {
 		return err
 	}
@@ -67,7 +65,7 @@ func (r *pkgReader) collection(local string, fn func(xml.StartElement) error) er
 
 // header reads a header field into dst, or warns when the header was already visited.
 func (r *pkgReader) header(name string, dst *string) error {
-	line := r.p.s.line()
+	line := r.p.s.currentLine()
 	t, err := r.p.s.text()
 	if err != nil {
 		return err

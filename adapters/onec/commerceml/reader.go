@@ -1,10 +1,8 @@
 package commerceml
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -64,23 +62,16 @@ type parser struct {
 // when an error stops the read.
 func (r *Reader) Read(ctx context.Context, name string, src io.Reader, v Visitor) (Summary, error) {
 	p := &parser{r: r, ctx: ctx, file: name, v: v}
-	// A large buffer that is an io.ByteReader: the decoder reads through it directly
-	// instead of wrapping the input in its own 4 KiB buffer.
-	dec := xml.NewDecoder(bufio.NewReaderSize(&runGuard{src: src, max: r.limits.MaxTextBytes}, readBufferBytes))
-	dec.Strict = true
-	dec.AutoClose = nil
-	dec.Entity = nil
-	dec.DefaultSpace = ""
-	dec.CharsetReader = charsetReader(func(label string) { p.mislabelled = label })
-	p.s = newScanner(ctx, dec, r.limits)
+	guarded := &runGuard{src: src, max: r.limits.MaxTextBytes}
+	p.s = newScanner(ctx, guarded, r.limits, charsetReader(func(label string) { p.mislabelled = label }))
 	p.sum.Files = 1
 	err := p.document()
 	if err == nil {
 		err = p.visitErr
 	}
 	if err != nil {
-		line, _ := dec.InputPos()
-		return p.sum, &ParseError{File: name, Line: line, Offset: dec.InputOffset(), Err: err}
+		line, offset := p.s.position()
+		return p.sum, &ParseError{File: name, Line: line, Offset: offset, Err: err}
 	}
 	return p.sum, nil
 }
@@ -94,23 +85,23 @@ const rootName = "КоммерческаяИнформация"
 // document reads the prolog, the root element and the epilog.
 func (p *parser) document() error {
 	for {
-		tok, err := p.s.next()
+		kind, err := p.s.next()
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: no root element", ErrMalformed)
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if len(bytes.Trim(t, " \t\r\n\ufeff")) > 0 {
+		switch kind {
+		case tokText:
+			if len(bytes.Trim(p.s.appendText(nil), " \t\r\n\ufeff")) > 0 {
 				return p.s.syntaxError("text before the root element")
 			}
-		case xml.StartElement:
-			if t.Name.Local != rootName {
-				return fmt.Errorf("%w: <%s>", ErrNotCommerceML, t.Name.Local)
+		case tokStart:
+			if local := p.s.elem.name(); string(local) != rootName {
+				return fmt.Errorf("%w: <%s>", ErrNotCommerceML, local)
 			}
-			if err := p.root(t); err != nil {
+			if err := p.root(&p.s.elem); err != nil {
 				return err
 			}
 			return p.epilog()
@@ -120,32 +111,32 @@ func (p *parser) document() error {
 
 func (p *parser) epilog() error {
 	for {
-		tok, err := p.s.next()
+		kind, err := p.s.next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			return p.s.syntaxError("second root element <" + t.Name.Local + ">")
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
+		switch kind {
+		case tokStart:
+			return p.s.syntaxError("second root element <" + p.s.elem.Local() + ">")
+		case tokText:
+			if len(bytes.TrimSpace(p.s.appendText(nil))) > 0 {
 				return p.s.syntaxError("text after the root element")
 			}
 		}
 	}
 }
 
-func (p *parser) root(start xml.StartElement) error {
-	p.version, _ = attr(start, "ВерсияСхемы")
-	p.created, _ = attr(start, "ДатаФормирования")
+func (p *parser) root(start *element) error {
+	p.version, _ = start.attr("ВерсияСхемы")
+	p.created, _ = start.attr("ДатаФормирования")
 	if p.mislabelled != "" {
 		p.warn(1, WarnEncodingMismatch, "encoding %q declared but the content is UTF-8; read as UTF-8", p.mislabelled)
 	}
-	return p.s.children(func(c xml.StartElement) error {
-		switch c.Name.Local {
+	return p.s.children(func(c *element) error {
+		switch string(c.name()) {
 		case "Классификатор":
 			return p.pkg(c, KindClassifier)
 		case "Каталог":
@@ -157,8 +148,8 @@ func (p *parser) root(start xml.StartElement) error {
 		case "Документ":
 			return p.order(c)
 		case "Контейнер":
-			return p.s.children(func(d xml.StartElement) error {
-				if d.Name.Local == "Документ" {
+			return p.s.children(func(d *element) error {
+				if string(d.name()) == "Документ" {
 					return p.order(d)
 				}
 				return p.s.skip()
@@ -169,9 +160,9 @@ func (p *parser) root(start xml.StartElement) error {
 }
 
 // each reads the children named local with fn and skips the others.
-func (p *parser) each(local string, fn func(xml.StartElement) error) error {
-	return p.s.children(func(c xml.StartElement) error {
-		if c.Name.Local == local {
+func (p *parser) each(local string, fn func(*element) error) error {
+	return p.s.children(func(c *element) error {
+		if string(c.name()) == local {
 			return fn(c)
 		}
 		return p.s.skip()
@@ -276,7 +267,7 @@ func (p *parser) checkWarehouse(line int, id string) {
 
 // textField reads a text element into dst, warning when the item already had it.
 func (p *parser) textField(seen *uint32, bit uint32, name string, dst *string) error {
-	line := p.s.line()
+	line := p.s.currentLine()
 	t, err := p.s.text()
 	if err != nil {
 		return err

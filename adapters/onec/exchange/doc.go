@@ -14,6 +14,7 @@
 //	mode=deactivate, mode=complete     finishes the import (missing-offer report); complete ends the session
 //	type=sale&mode=query               orders from the OrderSource as CommerceML (text/xml)
 //	type=sale&mode=success             the orders of the last query are marked as taken
+//	POST type=sale&mode=file           order states from 1C; read once whole, handed to OrderUpdates
 //
 // After checkauth a request is tied to its session by the cookie or the sessid
 // parameter (both given and different: failure). Passwords are kept only as hashes

@@ -197,6 +197,10 @@ func (h *Handler) Handle(ctx *fasthttp.RequestCtx) {
 	switch {
 	case req.mode == "init":
 		h.init(ctx, s)
+	case req.mode == "file" && req.typ == "sale":
+		h.saleFile(ctx, s, req.filename)
+	case req.mode == "import" && req.typ == "sale":
+		h.saleImport(ctx, s, req.filename)
 	case req.mode == "file":
 		h.file(ctx, s, req.filename)
 	case req.mode == "import":

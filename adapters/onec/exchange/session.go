@@ -48,6 +48,9 @@ type session struct {
 	reader    *commerceml.Reader
 	imp       *cmlevents.Import
 	queried   []string // order ids of the last type=sale&mode=query
+	// salePending holds, per order document uploaded (type=sale&mode=file) and not yet
+	// read whole, why the last read failed: usually that more chunks follow.
+	salePending map[string]string
 }
 
 // upload is what is known of one uploaded file.
@@ -83,6 +86,7 @@ func (s *session) relative(text string) string {
 // reset forgets uploads and imports (a new init). Called with mu held and nothing running.
 func (s *session) reset() error {
 	s.files, s.results, s.zips, s.bytes = map[string]*upload{}, map[string]*job{}, nil, 0
+	s.salePending = nil
 	s.reader, s.imp = nil, nil
 	return os.RemoveAll(s.dir)
 }
@@ -182,7 +186,12 @@ func (h *Handler) closeSession(s *session) {
 	s.closed = true
 	s.cancel()
 	busy := s.running != nil || s.finishing
+	pending := s.salePending
+	s.salePending = nil
 	s.mu.Unlock()
+	for name, why := range pending {
+		h.log.Warn("1C exchange: order document never read whole", "login", s.acct.Login, "file", name, "err", why)
+	}
 	if !busy {
 		if err := os.RemoveAll(s.dir); err != nil {
 			h.log.Warn("1C exchange: remove session directory", "dir", s.dir, "err", err)

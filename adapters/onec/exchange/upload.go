@@ -21,28 +21,30 @@ import (
 // .xml file that already has bytes, or any chunk for a file whose import has finished,
 // starts the file over.
 func (h *Handler) file(ctx *fasthttp.RequestCtx, s *session, filename string) {
-	cp1251 := s.acct.Windows1251
-	if !ctx.IsPost() {
-		reply(ctx, cp1251, replyFailure, "mode=file ждёт POST с содержимым файла")
+	if _, msg := h.upload(ctx, s, filename); msg != "" {
+		reply(ctx, s.acct.Windows1251, replyFailure, oneLine(msg))
 		return
+	}
+	reply(ctx, s.acct.Windows1251, replySuccess)
+}
+
+// upload appends the request body to the file it names and returns the sanitised
+// name, or a failure text.
+func (h *Handler) upload(ctx *fasthttp.RequestCtx, s *session, filename string) (name, failure string) {
+	if !ctx.IsPost() {
+		return "", "mode=file ждёт POST с содержимым файла"
 	}
 	name, err := SanitisePath(filename)
 	if err != nil {
-		reply(ctx, cp1251, replyFailure, "недопустимое имя файла: "+oneLine(err.Error()))
-		return
+		return "", "недопустимое имя файла: " + err.Error()
 	}
 	body := ctx.PostBody() // written before the handler returns, never kept
 	if int64(len(body)) > h.cfg.FileLimitBytes {
-		reply(ctx, cp1251, replyFailure, fmt.Sprintf("часть файла %d байт больше file_limit=%d", len(body), h.cfg.FileLimitBytes))
-		return
+		return "", fmt.Sprintf("часть файла %d байт больше file_limit=%d", len(body), h.cfg.FileLimitBytes)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if msg := s.appendChunk(h, name, body); msg != "" {
-		reply(ctx, cp1251, replyFailure, oneLine(msg))
-		return
-	}
-	reply(ctx, cp1251, replySuccess)
+	return name, s.appendChunk(h, name, body)
 }
 
 // appendChunk writes body to name and returns a failure text, or "". Called with mu held.

@@ -9,12 +9,15 @@
 // base took them. With HandoffOnSuccess it also hands the holds off to 1C
 // in the same step; docs/ORDERS.md explains when that is safe (1C must
 // lower its free stock before stockd's hold goes, or channels briefly see
-// the units twice).
+// the units twice). It also counts and logs the order states 1C uploads
+// (type=sale&mode=file, OrdersUpdated).
 //
 // Publisher writes each confirmed order as a JSON message to the Kafka
 // topic orders.out (key = order id), and each cancellation of one, for 1C
 // integrations that read Kafka instead of polling the exchange. It queues
-// in memory (bounded) and writes in the background with retries.
+// in memory (bounded, no encoding or I/O on the caller's path) and writes
+// in the background with retries; Acked tells the owner which messages the
+// brokers took, so it can record them durably.
 //
 //	src, err := orders.NewSource(orders.SourceConfig{Ledger: l, Store: store, Location: msk})
 //	h, err := exchange.New(exchange.Options{..., Orders: src})

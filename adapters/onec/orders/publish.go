@@ -102,8 +102,13 @@ type PublisherConfig struct {
 	MaxBatch int
 	// RetryBase and RetryCap: 0 are the defaults.
 	RetryBase, RetryCap time.Duration
-	Now                 func() time.Time
-	Logger              *slog.Logger
+	// Acked, if set, is called by Run with each batch the brokers
+	// acknowledged, before the next batch is written (the engine records
+	// durably which orders were published). An error is logged: the
+	// messages are out, a restart may only publish them again.
+	Acked  func(ctx context.Context, msgs []Message) error
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // PublisherStats are counters since start.
@@ -112,18 +117,24 @@ type PublisherStats struct {
 	Published   uint64 `json:"published"`
 	Dropped     uint64 `json:"dropped"` // refused with ErrQueueFull
 	WriteErrors uint64 `json:"write_errors"`
+	AckErrors   uint64 `json:"ack_errors"` // Acked failed
 }
 
 // Publisher writes order messages to Kafka in the background. Messages
 // are written in the order they were queued; a failed write is retried
 // with the same batch first, so a key's messages stay in order.
+//
+// Enqueue only appends to a bounded slice under a mutex (no encoding, no
+// I/O), so a caller on a request path never waits for Kafka.
 type Publisher struct {
 	cfg  PublisherConfig
 	wake chan struct{}
 
-	mu    sync.Mutex
-	queue []kafkago.Message
-	stats PublisherStats
+	mu     sync.Mutex
+	queue  []Message // queue[head:] wait, oldest first
+	head   int
+	queued map[string]int // messages waiting per order id
+	stats  PublisherStats
 }
 
 // NewPublisher checks the configuration; Run writes.
@@ -144,7 +155,7 @@ func NewPublisher(cfg PublisherConfig) (*Publisher, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Publisher{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+	return &Publisher{cfg: cfg, wake: make(chan struct{}, 1), queued: map[string]int{}}, nil
 }
 
 // Confirmed queues the message of a confirmed hold. Call it once the
@@ -158,19 +169,17 @@ func (p *Publisher) Cancelled(h reservation.Hold, handedOff bool) error {
 	return p.Enqueue(NewMessage(&h, StateCancelled, handedOff, p.cfg.Now()))
 }
 
-// Enqueue queues one message without waiting.
+// Enqueue queues one message without waiting. m must not be changed
+// afterwards (NewMessage makes fresh slices).
 func (p *Publisher) Enqueue(m Message) error {
-	value, err := json.Marshal(m)
-	if err != nil {
-		return fmt.Errorf("orders: encode message: %w", err)
-	}
 	p.mu.Lock()
-	if len(p.queue) >= p.cfg.MaxQueued {
+	if len(p.queue)-p.head >= p.cfg.MaxQueued {
 		p.stats.Dropped++
 		p.mu.Unlock()
 		return fmt.Errorf("%w (%d messages)", ErrQueueFull, p.cfg.MaxQueued)
 	}
-	p.queue = append(p.queue, kafkago.Message{Key: []byte(m.ID), Value: value, Time: m.At})
+	p.queue = append(p.queue, m)
+	p.queued[m.ID]++
 	p.mu.Unlock()
 	select {
 	case p.wake <- struct{}{}:
@@ -179,12 +188,21 @@ func (p *Publisher) Enqueue(m Message) error {
 	return nil
 }
 
+// Queued reports whether a message of the order waits to be written.
+func (p *Publisher) Queued(id string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.queued[id] > 0
+}
+
 // Run writes queued messages until ctx ends; what is still queued then
 // is lost with the process (docs/ORDERS.md: re-published on start).
 func (p *Publisher) Run(ctx context.Context) error {
 	backoff := p.cfg.RetryBase
+	var batch []Message
+	var msgs []kafkago.Message
 	for {
-		batch := p.peek()
+		batch = p.peek(batch[:0])
 		if len(batch) == 0 {
 			select {
 			case <-ctx.Done():
@@ -193,7 +211,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 				continue
 			}
 		}
-		if err := p.cfg.Writer.WriteMessages(ctx, batch...); err != nil {
+		msgs = encode(msgs[:0], batch)
+		if err := p.cfg.Writer.WriteMessages(ctx, msgs...); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -209,24 +228,58 @@ func (p *Publisher) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = p.cfg.RetryBase
-		p.drop(len(batch))
+		if p.cfg.Acked != nil {
+			if err := p.cfg.Acked(ctx, batch); err != nil {
+				p.count(func(st *PublisherStats) { st.AckErrors++ })
+				p.cfg.Logger.Warn("orders.out: recording published orders failed; a restart publishes them again",
+					"messages", len(batch), "err", err)
+			}
+		}
+		p.drop(batch)
 	}
 }
 
-// peek returns up to MaxBatch queued messages, oldest first, leaving them
-// queued until written.
-func (p *Publisher) peek() []kafkago.Message {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := min(len(p.queue), p.cfg.MaxBatch)
-	return append([]kafkago.Message(nil), p.queue[:n]...)
+// encode makes the Kafka messages of a batch; key = order id.
+func encode(dst []kafkago.Message, batch []Message) []kafkago.Message {
+	for i := range batch {
+		value, err := json.Marshal(&batch[i])
+		if err != nil {
+			// Message has only strings, numbers, bools and times.
+			panic("orders: encode message: " + err.Error())
+		}
+		dst = append(dst, kafkago.Message{Key: []byte(batch[i].ID), Value: value, Time: batch[i].At})
+	}
+	return dst
 }
 
-func (p *Publisher) drop(n int) {
+// peek appends up to MaxBatch queued messages, oldest first, to dst,
+// leaving them queued until written.
+func (p *Publisher) peek(dst []Message) []Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.queue = append(p.queue[:0], p.queue[n:]...)
-	p.stats.Published += uint64(n)
+	n := min(len(p.queue)-p.head, p.cfg.MaxBatch)
+	return append(dst, p.queue[p.head:p.head+n]...)
+}
+
+// drop removes the written batch from the head of the queue.
+func (p *Publisher) drop(batch []Message) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range batch {
+		id := batch[i].ID
+		if p.queued[id]--; p.queued[id] <= 0 {
+			delete(p.queued, id)
+		}
+		p.queue[p.head+i] = Message{}
+	}
+	p.head += len(batch)
+	p.stats.Published += uint64(len(batch))
+	if p.head == len(p.queue) {
+		p.queue, p.head = p.queue[:0], 0
+	} else if p.head > len(p.queue)/2 {
+		n := copy(p.queue, p.queue[p.head:])
+		p.queue, p.head = p.queue[:n], 0
+	}
 }
 
 func (p *Publisher) count(fn func(*PublisherStats)) {
@@ -240,7 +293,7 @@ func (p *Publisher) Stats() PublisherStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	st := p.stats
-	st.Queued = len(p.queue)
+	st.Queued = len(p.queue) - p.head
 	return st
 }
 

@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	kafkago "github.com/segmentio/kafka-go"
 
 	"stockd/adapters/kafka"
 	"stockd/adapters/onec/orders"
@@ -117,5 +121,79 @@ func TestPublisherQueueIsBounded(t *testing.T) {
 	}
 	if st := pub.Stats(); st.Queued != 2 || st.Dropped != 1 {
 		t.Errorf("stats: %+v", st)
+	}
+}
+
+// batchWriter is a Writer that records batches and fails the first write.
+type batchWriter struct {
+	mu      sync.Mutex
+	fails   int
+	batches [][]kafkago.Message
+}
+
+func (w *batchWriter) WriteMessages(_ context.Context, msgs ...kafkago.Message) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fails > 0 {
+		w.fails--
+		return errors.New("broker unavailable")
+	}
+	w.batches = append(w.batches, append([]kafkago.Message(nil), msgs...))
+	return nil
+}
+
+// TestPublisherAcksWrittenBatchesInOrder: a failed write is retried with
+// the same batch; Acked sees each written batch once, in queue order, and
+// Queued is true until the order's message is written.
+func TestPublisherAcksWrittenBatchesInOrder(t *testing.T) {
+	w := &batchWriter{fails: 1}
+	acked := make(chan []string, 10)
+	pub, err := orders.NewPublisher(orders.PublisherConfig{Writer: w, MaxBatch: 2, RetryBase: time.Millisecond,
+		RetryCap: time.Millisecond, Acked: func(_ context.Context, msgs []orders.Message) error {
+			var ids []string
+			for _, m := range msgs {
+				ids = append(ids, m.ID+":"+m.State)
+			}
+			acked <- ids
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"L1", "L2", "L3"} {
+		if err := pub.Confirmed(reservation.Hold{ID: id, Channel: "site", State: reservation.HoldConfirmed}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := pub.Cancelled(reservation.Hold{ID: "L1", Channel: "site"}, false); err != nil {
+		t.Fatal(err)
+	}
+	if !pub.Queued("L3") || pub.Queued("L9") {
+		t.Fatal("Queued before Run: want L3 queued, L9 not")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pub.Run(ctx) }()
+	var got []string
+	for len(got) < 4 {
+		select {
+		case ids := <-acked:
+			got = append(got, ids...)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("acked so far %v", got)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := "L1:confirmed L2:confirmed L3:confirmed L1:cancelled"; strings.Join(got, " ") != want {
+		t.Fatalf("acked %v, want %s", got, want)
+	}
+	if pub.Queued("L1") || pub.Queued("L3") {
+		t.Fatal("Queued after the messages were written")
+	}
+	if st := pub.Stats(); st.Published != 4 || st.WriteErrors != 1 || st.Queued != 0 || len(w.batches) != 2 {
+		t.Fatalf("stats %+v, %d batches; want 4 published in 2 batches after 1 write error", st, len(w.batches))
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"stockd/adapters/onec/commerceml"
@@ -49,9 +51,11 @@ type Ledger interface {
 	// ConfirmedHolds calls fn with every active confirmed hold, in no
 	// order, until fn returns false. fn must not keep h.
 	ConfirmedHolds(ctx context.Context, fn func(h *reservation.Hold) bool) error
-	// Handoff records that 1C took the hold over (its allocations are
-	// consumed); a handed-off hold is a no-op. It returns once durable.
-	Handoff(ctx context.Context, id string) (reservation.Hold, error)
+	// Handoff records that 1C took the holds over (their remaining
+	// allocations are consumed), each hold in one ledger step; a hold that
+	// is handed off already, released or unknown is left as it is. It
+	// returns once durable.
+	Handoff(ctx context.Context, ids []string) error
 	// Item and Price describe a line; unknown ones give false.
 	Item(sku string) (reservation.Item, bool)
 	Price(sku, priceType string) (reservation.Price, bool)
@@ -86,12 +90,19 @@ type SourceConfig struct {
 	// (mode=success). Off: the holds stay until 1C's stock figures name
 	// them (stock.set handoff) or a reservation.handoff event arrives.
 	HandoffOnSuccess bool
+	// Logger reports what 1C uploads about orders; nil discards.
+	Logger *slog.Logger
+	// Now stamps the update counters; nil: time.Now.
+	Now func() time.Time
 }
 
 // Source serves confirmed holds to 1C. Safe for concurrent use.
 type Source struct {
 	cfg      SourceConfig
 	channels map[string]bool // nil: all
+
+	mu      sync.Mutex
+	updates UpdateStats
 }
 
 var _ exchange.OrderSource = (*Source)(nil)
@@ -106,6 +117,12 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	}
 	if cfg.Location == nil {
 		cfg.Location = time.UTC
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	s := &Source{cfg: cfg}
 	if len(cfg.Channels) > 0 {
@@ -172,20 +189,21 @@ func (s *Source) compact(live map[string]struct{}) {
 	})
 }
 
-// Exported implements exchange.OrderSource: the orders are marked taken
-// (durably), then, with HandoffOnSuccess, handed off.
+// Exported implements exchange.OrderSource: with HandoffOnSuccess the
+// holds are handed off, then the orders are marked taken (durably).
+//
+// Why in that order: a crash between the two leaves a handed-off hold
+// unmarked, which is never served again (only confirmed holds are);
+// the other order would leave a marked hold that no success hands off,
+// subtracted twice until 1C's figures name it.
 func (s *Source) Exported(ctx context.Context, account string, orderIDs []string) error {
+	if s.cfg.HandoffOnSuccess {
+		if err := s.cfg.Ledger.Handoff(ctx, orderIDs); err != nil {
+			return fmt.Errorf("orders: hand off: %w", err)
+		}
+	}
 	if err := s.cfg.Store.MarkExported(ctx, account, orderIDs); err != nil {
 		return fmt.Errorf("orders: mark exported: %w", err)
-	}
-	if !s.cfg.HandoffOnSuccess {
-		return nil
-	}
-	for _, id := range orderIDs {
-		_, err := s.cfg.Ledger.Handoff(ctx, id)
-		if err != nil && !errors.Is(err, reservation.ErrHoldNotFound) && !errors.Is(err, reservation.ErrHoldNotActive) {
-			return fmt.Errorf("orders: hand off %s: %w", id, err)
-		}
 	}
 	return nil
 }

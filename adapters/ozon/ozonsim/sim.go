@@ -21,7 +21,15 @@ const (
 	ViolationPriceFrequency = "price_frequency" // a product priced more than PriceChangesPerHour
 	ViolationBatchSize      = "batch_size"      // more items than the method allows
 	ViolationInvalid        = "invalid_request" // a body the schema refuses
+	// ViolationCircleOpen: a call to a method answered "Circle is open"
+	// again before the block ended.
+	ViolationCircleOpen = "circle_open"
 )
+
+// CircleOpenMessage is the message of a blocked method. Which HTTP
+// status and code Ozon sends with it is UNCONFIRMED; the simulator
+// answers 503 with code 14 (unavailable).
+const CircleOpenMessage = "Circle is open"
 
 // Config describes the simulated account and the rules it enforces.
 type Config struct {
@@ -86,6 +94,7 @@ type Sim struct {
 	stocks     map[pair]stockEntry
 	prices     map[string]Price
 	priceLog   map[string]*marketsim.SlidingWindow
+	circles    map[string]*circle // path → block of the method
 	postings   map[string]*Posting
 	order      []string // posting numbers in creation order
 	seq        int64
@@ -123,6 +132,7 @@ func New(cfg Config) *Sim {
 		stocks:     make(map[pair]stockEntry),
 		prices:     make(map[string]Price),
 		priceLog:   make(map[string]*marketsim.SlidingWindow),
+		circles:    make(map[string]*circle),
 		postings:   make(map[string]*Posting),
 		gen:        marketsim.NewOrderGen(cfg.Demand, now),
 	}
@@ -210,6 +220,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.cfg.Now()
+	if s.circleOpen(w, r.URL.Path, now) {
+		return
+	}
 	if ok, wait := s.global.Take(now, 1); !ok {
 		s.violations.Add(ViolationRateGlobal)
 		s.tooMany(w, wait, "You have reached request rate limit per second")
@@ -281,4 +294,48 @@ func decode(w http.ResponseWriter, body []byte, v any) bool {
 		return false
 	}
 	return true
+}
+
+// circle is a method blocked until a time; answered counts the refusals.
+type circle struct {
+	until    time.Time
+	answered int
+}
+
+// OpenCircle blocks the method at path for d: every call gets
+// "Circle is open" until then, and each call after the first is a
+// ViolationCircleOpen (the client should have paused the method).
+func (s *Sim) OpenCircle(path string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.circles[path] = &circle{until: s.cfg.Now().Add(d)}
+}
+
+// CircleRefusals is how many calls to path were answered "Circle is
+// open".
+func (s *Sim) CircleRefusals(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.circles[path]; ok {
+		return c.answered
+	}
+	return 0
+}
+
+// circleOpen answers a call to a blocked method; false when it is not.
+func (s *Sim) circleOpen(w http.ResponseWriter, path string, now time.Time) bool {
+	s.mu.Lock()
+	c, ok := s.circles[path]
+	blocked := ok && now.Before(c.until)
+	if blocked {
+		if c.answered > 0 {
+			s.violations.Add(ViolationCircleOpen)
+		}
+		c.answered++
+	}
+	s.mu.Unlock()
+	if blocked {
+		writeError(w, http.StatusServiceUnavailable, 14, CircleOpenMessage)
+	}
+	return blocked
 }

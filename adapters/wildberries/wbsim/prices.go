@@ -169,6 +169,10 @@ func (s *Sim) settleLocked(now time.Time) {
 				g.Status, g.ErrorText = 3, QuarantineText
 				continue
 			}
+			if text, refuse := s.refuse[g.NmID]; refuse {
+				g.Status, g.ErrorText = 3, text
+				continue
+			}
 			s.prices[g.NmID] = Price{Price: g.Price, Discount: g.Discount, At: t.doneAt}
 			g.Status = 2
 			ok++
@@ -181,6 +185,21 @@ func (s *Sim) settleLocked(now time.Time) {
 			t.status = taskFailed
 		default:
 			t.status = taskPartial
+		}
+	}
+}
+
+// RefusePrices makes the uploads processed from now on refuse the goods
+// nmIDs with errorText text (an empty text stops refusing them), as WB
+// does for reasons the simulator does not model.
+func (s *Sim) RefusePrices(text string, nmIDs ...int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, nm := range nmIDs {
+		if text == "" {
+			delete(s.refuse, nm)
+		} else {
+			s.refuse[nm] = text
 		}
 	}
 }

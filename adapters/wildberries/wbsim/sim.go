@@ -98,6 +98,7 @@ type Sim struct {
 	stocks     map[stockKey]int64
 	prices     map[int64]Price
 	tasks      map[int64]*task
+	refuse     map[int64]string // nmID → errorText of uploads refusing it
 	lastTask   *task
 	taskSeq    int64
 	orders     map[int64]*AssemblyTask
@@ -136,6 +137,7 @@ func New(cfg Config) *Sim {
 		stocks:     make(map[stockKey]int64),
 		prices:     make(map[int64]Price),
 		tasks:      make(map[int64]*task),
+		refuse:     make(map[int64]string),
 		orders:     make(map[int64]*AssemblyTask),
 		gen:        marketsim.NewOrderGen(cfg.Demand, now),
 	}

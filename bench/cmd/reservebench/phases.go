@@ -153,7 +153,6 @@ func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (l
 	return res, used, err
 }
 
-
 // runStockd measures stockd's peak, then its latency at half the peak.
 func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 	peak = phase{name: "stockd (file journal, fdatasync)", mode: loadgen.ClosedLoop}
