@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -57,6 +58,7 @@ type ingest struct {
 	now    func() time.Time
 	reader *kafkago.Reader
 	dlq    *kafka.Writer
+	events []SourcedEvent // applyBatch's buffer, reused batch after batch
 	topic  string
 	group  string
 	*ingestCounters
@@ -306,11 +308,17 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 	in.lag.fetched(batch)
 	in.countConsumed(ctx, batch)
 	var bad []kafkago.Message
-	events := make([]SourcedEvent, len(batch))
-	msgs := make([]kafkago.Message, len(batch))
+	// The events are read only while the batch is applied: one buffer
+	// serves every batch. Of the messages, what is acknowledged later is
+	// each partition's position: its last message in the batch.
+	events := slices.Grow(in.events[:0], len(batch))[:len(batch)]
+	in.events = events
+	var msgs []kafkago.Message
 	var rawBytes int64
-	for i, f := range batch {
-		events[i], msgs[i] = f.ev, f.msg
+	for i := range batch {
+		f := &batch[i]
+		events[i] = f.ev
+		msgs = lastPerPartition(msgs, f.msg)
 		rawBytes += int64(len(f.msg.Value))
 		if f.err != nil {
 			bad = append(bad, dlqMessage(f.msg, f.err))
@@ -335,6 +343,20 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 	}
 	in.count(events, results)
 	return applied{p: p, msgs: msgs, start: start, span: span}, nil
+}
+
+// lastPerPartition keeps in msgs the message of m's partition with the
+// highest offset.
+func lastPerPartition(msgs []kafkago.Message, m kafkago.Message) []kafkago.Message {
+	for i := range msgs {
+		if msgs[i].Partition == m.Partition {
+			if m.Offset > msgs[i].Offset {
+				msgs[i] = m
+			}
+			return msgs
+		}
+	}
+	return append(msgs, m)
 }
 
 // beginWithBackpressure waits while the journal queue is full (nothing
