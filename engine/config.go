@@ -80,6 +80,15 @@ type JournalConfig struct {
 	GatherTickets int           `yaml:"gather_tickets"`
 }
 
+// The group gather defaults: on this project's reserve benchmark (2
+// cores, 64 checkout connections) 200 µs cut the server's CPU per hold
+// by about a fifth and raised its peak (BENCHMARKS.md); a lone caller
+// never waits.
+const (
+	DefaultGatherWait    = 200 * time.Microsecond
+	DefaultGatherTickets = 32
+)
+
 // KafkaConfig names the brokers and topics of the 1C stream.
 type KafkaConfig struct {
 	Brokers     []string `yaml:"brokers"`
@@ -104,7 +113,8 @@ func DefaultConfig() Config {
 	return Config{
 		HTTP: HTTPConfig{Listen: "127.0.0.1:8080", Limits: httpapi.DefaultLimits()},
 		Journal: JournalConfig{Kind: JournalFile, Dir: "./data/journal",
-			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second, GatherTickets: 32},
+			SnapshotEveryRecords: 1_000_000, SnapshotInterval: 10 * time.Second,
+			GatherWait: DefaultGatherWait, GatherTickets: DefaultGatherTickets},
 		Kafka: KafkaConfig{
 			EventsTopic:      "onec.events",
 			DLQTopic:         "onec.events.dlq",

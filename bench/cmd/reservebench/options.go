@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"stockd/bench/loadgen"
+	"stockd/engine"
 )
 
 // The phases a run may measure, in the order they run.
@@ -35,6 +36,7 @@ type options struct {
 	maxInFlight int
 	databaseURL string
 	journalDir  string
+	gatherWait  time.Duration // stockd's journal.gather_wait
 	targets     []string
 	quick       bool
 	inProcess   bool     // servers in this process instead of child processes
@@ -68,6 +70,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.IntVar(&o.maxInFlight, "max-in-flight", 4096, "open-loop holds admitted at once (later arrivals are dropped)")
 	fs.StringVar(&o.databaseURL, "database-url", getenv("STOCKD_TEST_DATABASE_URL"),
 		"PostgreSQL for the row-lock baseline (default $STOCKD_TEST_DATABASE_URL; empty skips it)")
+	fs.DurationVar(&o.gatherWait, "gather-wait", engine.DefaultConfig().Journal.GatherWait,
+		"stockd's journal.gather_wait: how long a group commit waits for company when callers are concurrent")
 	fs.StringVar(&o.journalDir, "journal-dir", "",
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")

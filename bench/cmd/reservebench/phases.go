@@ -169,6 +169,9 @@ func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 		}
 	}()
 	peak.note = s.Note
+	if b.o.gatherWait > 0 {
+		peak.addNote("gather_wait " + b.o.gatherWait.String())
+	}
 	b.measure(ctx, s, &peak, "stockd")
 	if p := peak.problem(); p != "" {
 		half.skipped = "no usable peak"
@@ -190,7 +193,7 @@ type stockd struct {
 
 // startStockd opens an engine on a fresh file journal, serves it on
 // 127.0.0.1 and stocks every SKU through the engine's own event path.
-func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, parent string, skus []string) (*stockd, error) {
+func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, parent string, gather time.Duration, skus []string) (*stockd, error) {
 	dir, err := os.MkdirTemp(parent, "reservebench-journal-")
 	if err != nil {
 		return nil, err
@@ -205,6 +208,7 @@ func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, p
 	// The file journal fdatasyncs every group commit; it has no switch to
 	// turn that off, so every acknowledged hold here is durable.
 	cfg.Journal.Kind, cfg.Journal.Dir = engine.JournalFile, dir
+	cfg.Journal.GatherWait = gather
 	cfg.Channels = []engine.ChannelConfig{{
 		Name: "site", Kind: engine.ChannelSite, Warehouses: []string{baseline.RowLockWarehouse}, Strategy: "priority",
 	}}

@@ -56,7 +56,7 @@ func (b *bench) start(ctx context.Context, target string) (*served, error) {
 func (b *bench) startHere(ctx context.Context, target string) (*served, error) {
 	switch target {
 	case targetStockd:
-		s, err := startStockd(ctx, b.log, b.limits, b.o.journalDir, loadgen.SKUNames(b.o.skus))
+		s, err := startStockd(ctx, b.log, b.limits, b.o.journalDir, b.o.gatherWait, loadgen.SKUNames(b.o.skus))
 		if err != nil {
 			return nil, err
 		}
@@ -91,6 +91,7 @@ func (b *bench) startChild(ctx context.Context, target string) (*served, error) 
 		return nil, fmt.Errorf("find this command to start a %s child: %w", target, err)
 	}
 	args := []string{"-serve", target, "-skus", strconv.Itoa(b.o.skus)}
+	args = append(args, "-gather-wait", b.o.gatherWait.String())
 	if b.o.journalDir != "" {
 		args = append(args, "-journal-dir", b.o.journalDir)
 	}
