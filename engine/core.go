@@ -93,6 +93,10 @@ func (c *core) writableLocked(records int, bytes int64) error {
 // enqueueLocked encodes the records of c.fx and enqueues them. A ledger
 // change the journal refuses leaves the ledger ahead of the journal: the
 // core is then failed until recovery rebuilds it.
+// eventPrefetchAhead is how many events ahead of the one applied a batch
+// prefetches the ledger memory of (Ledger.PrefetchEvent).
+const eventPrefetchAhead = 4
+
 // recordSizeGuess sizes the buffer of a command's records up front: a
 // stock event's record is about this long.
 const recordSizeGuess = 96
@@ -366,6 +370,9 @@ func (c *core) BeginEvents(gen uint64, events []SourcedEvent, rawBytes int64, re
 				err := l.SkipEvent(events[i].Source, fx)
 				results = append(results, EventResult{Outcome: reservation.OutcomeNoop, Err: err})
 				continue
+			}
+			if j := i + eventPrefetchAhead; j < len(events) {
+				l.PrefetchEvent(&events[j].Event, eventPrefetchAhead)
 			}
 			out, err := l.ApplyEvent(&events[i].Event, events[i].Source, fx)
 			results = append(results, EventResult{Outcome: out, Err: err})

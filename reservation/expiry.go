@@ -3,6 +3,7 @@ package reservation
 import (
 	"hash/maphash"
 	"time"
+	"unsafe"
 )
 
 // expiryHeap orders the active holds that have an expiry by (expiresAt, id),
@@ -84,11 +85,13 @@ func (q expiryHeap) down(i int) bool {
 
 // idWindow remembers the last n stock.adjust ids, oldest evicted first.
 //
-// The ids live in a ring; an open-addressing table of 8-byte slots (the
-// id's 32-bit hash and its ring position + 1, linear probing,
-// backward-shift deletion as in slotTable) finds them, so a lookup hashes
-// the id once and compares strings only on a hash match, and neither the
-// table nor the ring is rebuilt as ids come and go.
+// The ids live in a ring, each with its 32-bit hash; an open-addressing
+// table of 8-byte slots (the hash and the ring position + 1, linear
+// probing, backward-shift deletion as in slotTable) finds them. A lookup
+// hashes the id once and compares strings only on a hash match; evicting
+// the oldest id needs its stored hash, not its bytes; neither the table
+// nor the ring is rebuilt as ids come and go. prefetch lets a batch start
+// loading an upcoming event's slots before it is applied.
 //
 // Invariants: every id in the ring has exactly one slot; len(slots) is a
 // power of two and at least twice the ids; ring[head] is the oldest once
@@ -96,9 +99,14 @@ func (q expiryHeap) down(i int) bool {
 type idWindow struct {
 	seed  maphash.Seed
 	slots []uint64
-	ring  []string
+	ring  []windowID
 	head  int
 	size  int
+}
+
+type windowID struct {
+	id   string
+	hash uint32
 }
 
 const minIDWindowSlots = 1 << 10
@@ -113,35 +121,56 @@ func (w *idWindow) init(size int) {
 
 func (w *idWindow) hash(id string) uint32 { return uint32(maphash.String(w.seed, id)) }
 
-func (w *idWindow) has(id string) bool {
+// lookup reports whether the window has id, and id's hash for insert.
+func (w *idWindow) lookup(id string) (uint32, bool) {
 	h := w.hash(id)
 	mask := len(w.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		e := w.slots[i]
 		if e == 0 {
-			return false
+			return h, false
 		}
-		if uint32(e>>32) == h && w.ring[uint32(e)-1] == id {
-			return true
+		if uint32(e>>32) == h && w.ring[uint32(e)-1].id == id {
+			return h, true
 		}
 	}
 }
 
-// add remembers an id has does not know, evicting the oldest when full.
-func (w *idWindow) add(id string) {
+func (w *idWindow) has(id string) bool {
+	_, ok := w.lookup(id)
+	return ok
+}
+
+// insert remembers an id lookup did not find (h is its hash), evicting
+// the oldest when full.
+func (w *idWindow) insert(id string, h uint32) {
 	pos := len(w.ring)
 	if pos < w.size {
-		w.ring = append(w.ring, id)
+		w.ring = append(w.ring, windowID{id, h})
 		if 2*len(w.ring) > len(w.slots) {
 			w.grow()
 		}
 	} else {
 		pos = w.head
-		w.remove(uint64(w.hash(w.ring[pos]))<<32 | uint64(pos+1))
-		w.ring[pos] = id
+		w.remove(uint64(w.ring[pos].hash)<<32 | uint64(pos+1))
+		w.ring[pos] = windowID{id, h}
 		w.head = (w.head + 1) % w.size
 	}
-	w.place(uint64(w.hash(id))<<32 | uint64(pos+1))
+	w.place(uint64(h)<<32 | uint64(pos+1))
+}
+
+func (w *idWindow) add(id string) { w.insert(id, w.hash(id)) }
+
+// prefetch starts loading the slots that looking up and inserting id,
+// ahead places from now, will touch: its own and, once the ring is full,
+// the slot of the id that insert will evict.
+func (w *idWindow) prefetch(id string, ahead int) {
+	mask := len(w.slots) - 1
+	prefetch(unsafe.Pointer(&w.slots[int(w.hash(id))&mask]))
+	if len(w.ring) == w.size && w.size > 0 {
+		old := &w.ring[(w.head+ahead)%w.size]
+		prefetch(unsafe.Pointer(&w.slots[int(old.hash)&mask]))
+	}
 }
 
 func (w *idWindow) place(e uint64) {
@@ -190,7 +219,7 @@ func (w *idWindow) remove(e uint64) {
 
 func (w *idWindow) each(fn func(string)) {
 	for i := range w.ring {
-		fn(w.ring[(w.head+i)%len(w.ring)])
+		fn(w.ring[(w.head+i)%len(w.ring)].id)
 	}
 }
 

@@ -21,14 +21,16 @@ func TestIDWindowMatchesModel(t *testing.T) {
 			universe := 3 * size
 			for step := range 20_000 {
 				id := "adj-" + strconv.Itoa(rng.IntN(universe))
-				got, want := w.has(id), slices.Contains(model, id)
+				w.prefetch("adj-"+strconv.Itoa(rng.IntN(universe)), 1+rng.IntN(8)) // a hint: changes nothing
+				h, got := w.lookup(id)
+				want := slices.Contains(model, id)
 				if got != want {
 					t.Fatalf("seed %d step %d: has(%q) = %v, model says %v", seed, step, id, got, want)
 				}
 				if got {
 					continue
 				}
-				w.add(id)
+				w.insert(id, h)
 				model = append(model, id)
 				if len(model) > size {
 					model = model[1:]
@@ -64,8 +66,8 @@ func BenchmarkIDWindow(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		id := ids[i&(len(ids)-1)]
-		if !w.has(id) {
-			w.add(id)
+		if h, dup := w.lookup(id); !dup {
+			w.insert(id, h)
 		}
 		i++
 	}

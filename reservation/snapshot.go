@@ -223,8 +223,10 @@ func (l *Ledger) restore(r *reader) {
 	l.restorePrices(r)
 	l.restoreHolds(r)
 	for n := r.count("dedupe", math.MaxInt32, 2); n > 0 && r.err == nil; n-- {
-		if id := r.str("dedupe.id", 1, MaxIDBytes); r.err == nil && !l.dedupe.has(id) {
-			l.dedupe.add(id)
+		if id := r.str("dedupe.id", 1, MaxIDBytes); r.err == nil {
+			if h, dup := l.dedupe.lookup(id); !dup {
+				l.dedupe.insert(id, h)
+			}
 		}
 	}
 	for n := r.count("offsets", math.MaxInt32, 3); n > 0 && r.err == nil; n-- {
