@@ -3,7 +3,6 @@ package reservation
 import (
 	"hash/maphash"
 	"time"
-	"unsafe"
 )
 
 // expiryHeap orders the active holds that have an expiry by (expiresAt, id),
@@ -85,20 +84,19 @@ func (q expiryHeap) down(i int) bool {
 
 // idWindow remembers the last n stock.adjust ids, oldest evicted first.
 //
-// The ids live in a ring, each with its 32-bit hash; an open-addressing
-// table of 8-byte slots (the hash and the ring position + 1, linear
-// probing, backward-shift deletion as in slotTable) finds them. A lookup
-// hashes the id once and compares strings only on a hash match; evicting
-// the oldest id needs its stored hash, not its bytes; neither the table
-// nor the ring is rebuilt as ids come and go. prefetch lets a batch start
-// loading an upcoming event's slots before it is applied.
+// The ids live in a ring, each with its 32-bit hash; a slotTable (the
+// hold index's open-addressing table) maps entryOf(hash, ring position)
+// to them. A lookup hashes the id once and compares strings only on a hash
+// match; evicting the oldest id needs its stored hash, not its bytes;
+// neither the table nor the ring is rebuilt as ids come and go. prefetch
+// lets a batch start loading an upcoming event's slots before it is
+// applied.
 //
-// Invariants: every id in the ring has exactly one slot; len(slots) is a
-// power of two and at least twice the ids; ring[head] is the oldest once
-// the ring is full.
+// Invariants: every id in the ring has exactly one table entry; ring[head]
+// is the oldest once the ring is full.
 type idWindow struct {
 	seed  maphash.Seed
-	slots []uint64
+	table slotTable
 	ring  []windowID
 	head  int
 	size  int
@@ -109,12 +107,10 @@ type windowID struct {
 	hash uint32
 }
 
-const minIDWindowSlots = 1 << 10
-
 func (w *idWindow) init(size int) {
 	w.size = size
 	w.seed = maphash.MakeSeed()
-	w.slots = make([]uint64, minIDWindowSlots)
+	w.table = newSlotTable()
 	w.ring = w.ring[:0]
 	w.head = 0
 }
@@ -124,13 +120,14 @@ func (w *idWindow) hash(id string) uint32 { return uint32(maphash.String(w.seed,
 // lookup reports whether the window has id, and id's hash for insert.
 func (w *idWindow) lookup(id string) (uint32, bool) {
 	h := w.hash(id)
-	mask := len(w.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		e := w.slots[i]
+	t := &w.table
+	mask := len(t.slots) - 1
+	for i := t.home(h); ; i = (i + 1) & mask {
+		e := t.slots[i]
 		if e == 0 {
 			return h, false
 		}
-		if uint32(e>>32) == h && w.ring[uint32(e)-1].id == id {
+		if entryHash(e) == h && w.ring[entryRef(e)].id == id {
 			return h, true
 		}
 	}
@@ -147,16 +144,13 @@ func (w *idWindow) insert(id string, h uint32) {
 	pos := len(w.ring)
 	if pos < w.size {
 		w.ring = append(w.ring, windowID{id, h})
-		if 2*len(w.ring) > len(w.slots) {
-			w.grow()
-		}
 	} else {
 		pos = w.head
-		w.remove(uint64(w.ring[pos].hash)<<32 | uint64(pos+1))
+		w.table.remove(entryOf(w.ring[pos].hash, uint32(pos)))
 		w.ring[pos] = windowID{id, h}
 		w.head = (w.head + 1) % w.size
 	}
-	w.place(uint64(h)<<32 | uint64(pos+1))
+	w.table.insert(entryOf(h, uint32(pos)))
 }
 
 func (w *idWindow) add(id string) { w.insert(id, w.hash(id)) }
@@ -165,56 +159,10 @@ func (w *idWindow) add(id string) { w.insert(id, w.hash(id)) }
 // ahead places from now, will touch: its own and, once the ring is full,
 // the slot of the id that insert will evict.
 func (w *idWindow) prefetch(id string, ahead int) {
-	mask := len(w.slots) - 1
-	prefetch(unsafe.Pointer(&w.slots[int(w.hash(id))&mask]))
+	w.table.prefetch(w.hash(id))
 	if len(w.ring) == w.size && w.size > 0 {
-		old := &w.ring[(w.head+ahead)%w.size]
-		prefetch(unsafe.Pointer(&w.slots[int(old.hash)&mask]))
+		w.table.prefetch(w.ring[(w.head+ahead)%w.size].hash)
 	}
-}
-
-func (w *idWindow) place(e uint64) {
-	mask := len(w.slots) - 1
-	i := int(e>>32) & mask
-	for w.slots[i] != 0 {
-		i = (i + 1) & mask
-	}
-	w.slots[i] = e
-}
-
-func (w *idWindow) grow() {
-	old := w.slots
-	w.slots = make([]uint64, 2*len(old))
-	for _, e := range old {
-		if e != 0 {
-			w.place(e)
-		}
-	}
-}
-
-// remove drops the slot e (backward-shift deletion, see slotTable.remove).
-func (w *idWindow) remove(e uint64) {
-	mask := len(w.slots) - 1
-	home := func(e uint64) int { return int(e>>32) & mask }
-	i := home(e)
-	for w.slots[i] != e {
-		assert(w.slots[i] != 0, "removing an id that is not in the window")
-		i = (i + 1) & mask
-	}
-	for j := i; ; {
-		j = (j + 1) & mask
-		f := w.slots[j]
-		if f == 0 {
-			break
-		}
-		k := home(f)
-		if (i <= j && i < k && k <= j) || (i > j && (k > i || k <= j)) {
-			continue
-		}
-		w.slots[i] = f
-		i = j
-	}
-	w.slots[i] = 0
 }
 
 func (w *idWindow) each(fn func(string)) {

@@ -42,7 +42,7 @@ func TestIDWindowMatchesModel(t *testing.T) {
 				t.Fatalf("seed %d: each = %v…, model %v…", seed, order[:min(5, len(order))], model[:min(5, len(model))])
 			}
 			used := 0
-			for _, e := range w.slots {
+			for _, e := range w.table.slots {
 				if e != 0 {
 					used++
 				}
