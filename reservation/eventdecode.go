@@ -1,12 +1,10 @@
 package reservation
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"stockd/reservation/jsonscan"
@@ -23,10 +21,6 @@ import (
 // of the wrong JSON type, an unknown or repeated key, data after the
 // object) is an EventError with an empty Field, found before any check of
 // the values, as before.
-
-// maxJSONDepth is encoding/json's nesting limit, kept so that the same
-// texts are refused.
-const maxJSONDepth = 10000
 
 // Event keys, as bits of jsonEvent.seen.
 const (
@@ -64,15 +58,11 @@ var keyFields = [keyCount]fieldMask{keySKU: fSKU, keyWarehouse: fWarehouse, keyQ
 	keyHandoff: fHandoff, keyPriceType: fPriceType, keyPrice: fPrice, keyCurrency: fCurrency, keyArticle: fArticle,
 	keyName: fName, keyBarcodes: fBarcodes, keyKit: fKit, keyReservationID: fReservationID}
 
-// strSpan is a string value: the bytes between its quotes in the input;
-// plain when they need no decoding (no escapes, ASCII only).
-type strSpan struct {
-	start, end int32
-	plain      bool
-}
+// strSpan is a string value: the bytes between its quotes in the input.
+type strSpan = jsonscan.Span
 
 // rawSpan is a value's bytes in the input.
-type rawSpan struct{ start, end int32 }
+type rawSpan struct{ Start, End int32 }
 
 // jsonKit is one element of "kit".
 type jsonKit struct {
@@ -134,23 +124,19 @@ func (l *kitList) at(i int) *jsonKit {
 // non-nil pointer or a raw value other than null did for encoding/json.
 // Strings are decoded only at the end, all into one allocation.
 type jsonEvent struct {
-	data  []byte
-	seen  uint32 // keys met, to refuse repeats
-	has   uint32 // keys with a non-null value
-	raws  [keyCount]rawSpan
-	strs  [keyCount]strSpan
-	lists [2]spanList // handoff, barcodes
-	kit   kitList
-	depth int
-	err   error
+	jsonscan.Scanner        // Err: the first error of the JSON text itself
+	seen             uint32 // keys met, to refuse repeats
+	has              uint32 // keys with a non-null value
+	raws             [keyCount]rawSpan
+	strs             [keyCount]strSpan
+	lists            [2]spanList // handoff, barcodes
+	kit              kitList
 	// strBytes adds up the raw lengths of the strings the Event keeps
 	strBytes int
 	buf      []byte // decoded strings, once event runs
 }
 
 var (
-	errJSONEnd      = errors.New("unexpected end of JSON input")
-	errJSONDepth    = errors.New("exceeded max depth")
 	errJSONTrailing = errors.New("trailing data after the JSON object")
 )
 
@@ -162,7 +148,7 @@ var (
 // Errors unwrap to ErrInvalidEvent and name the field (none for a text
 // that is not a JSON event object).
 func DecodeEvent(data []byte) (Event, error) {
-	p := jsonEvent{data: data}
+	p := jsonEvent{Scanner: jsonscan.Scanner{Data: data}}
 	if err := p.parse(); err != nil {
 		return Event{}, eventErr("", err.Error())
 	}
@@ -171,115 +157,79 @@ func DecodeEvent(data []byte) (Event, error) {
 
 // parse reads the whole text: one object (or null) and nothing after it.
 func (p *jsonEvent) parse() error {
-	i := p.ws(0)
+	i := p.WS(0)
 	switch {
-	case i >= len(p.data):
-		return errJSONEnd
-	case p.data[i] == '{':
+	case i >= len(p.Data):
+		return jsonscan.ErrEnd
+	case p.Data[i] == '{':
 		i = p.object(i)
-	case p.lit(i, "null"):
+	case p.Lit(i, "null"):
 		i += 4
 	default:
-		i = p.skip(i)
-		if p.err == nil {
+		i = p.Skip(i)
+		if p.Err == nil {
 			return errors.New("json: cannot unmarshal a non-object into an event")
 		}
 	}
-	if p.err != nil {
-		return p.err
+	if p.Err != nil {
+		return p.Err
 	}
-	if i = p.ws(i); i != len(p.data) {
+	if i = p.WS(i); i != len(p.Data) {
 		return errJSONTrailing
 	}
 	return nil
 }
 
-func (p *jsonEvent) fail(i int, format string, args ...any) int {
-	if p.err == nil {
-		if i >= len(p.data) {
-			p.err = errJSONEnd
-		} else {
-			p.err = fmt.Errorf("invalid JSON at byte %d: "+format, append([]any{i}, args...)...)
-		}
-	}
-	return len(p.data)
-}
-
-func (p *jsonEvent) ws(i int) int {
-	for i < len(p.data) {
-		switch p.data[i] {
-		case ' ', '\t', '\n', '\r':
-			i++
-		default:
-			return i
-		}
-	}
-	return i
-}
-
-func (p *jsonEvent) lit(i int, word string) bool {
-	return len(p.data)-i >= len(word) && string(p.data[i:i+len(word)]) == word
-}
-
 // object reads the event object starting at data[i] == '{' and returns the
 // index after it.
 func (p *jsonEvent) object(i int) int {
-	p.depth++
-	i = p.ws(i + 1)
-	if i < len(p.data) && p.data[i] == '}' {
-		p.depth--
+	p.Depth++
+	i = p.WS(i + 1)
+	if i < len(p.Data) && p.Data[i] == '}' {
+		p.Depth--
 		return i + 1
 	}
-	for p.err == nil {
+	for p.Err == nil {
 		key, next := p.key(i)
-		if p.err != nil {
+		if p.Err != nil {
 			return next
 		}
-		i = p.member(key, next)
-		i = p.ws(i)
-		switch {
-		case i >= len(p.data):
-			return p.fail(i, "")
-		case p.data[i] == ',':
-			i = p.ws(i + 1)
-		case p.data[i] == '}':
-			p.depth--
-			return i + 1
-		default:
-			return p.fail(i, "want , or } after a value")
+		var more bool
+		if i, more = p.Next(p.WS(p.member(key, next)), '}'); !more {
+			return i
 		}
 	}
-	return len(p.data)
+	return len(p.Data)
 }
 
 // key reads `"name" :` and returns the key index (or -1 for an unknown
 // key) and the index of the value.
 func (p *jsonEvent) key(i int) (int, int) {
-	if i >= len(p.data) || p.data[i] != '"' {
-		return -1, p.fail(i, "want a key")
+	if i >= len(p.Data) || p.Data[i] != '"' {
+		return -1, p.Fail(i, "want a key")
 	}
 	var span strSpan
-	i, span = p.str(i)
+	i, span = p.Str(i)
 	k := -1
-	if span.plain {
-		k = keyIndex(p.data[span.start:span.end])
-	} else if p.err == nil {
-		k = keyIndex(p.decoded(nil, span))
+	if span.Plain {
+		k = keyIndex(p.Data[span.Start:span.End])
+	} else if p.Err == nil {
+		k = keyIndex(p.Decoded(nil, span))
 	}
 	switch {
-	case p.err != nil:
+	case p.Err != nil:
 	case k < 0:
-		p.err = fmt.Errorf("json: unknown field %q", p.decoded(nil, span))
+		p.Err = fmt.Errorf("json: unknown field %q", p.Decoded(nil, span))
 	case p.seen&(1<<k) != 0:
-		p.err = fmt.Errorf("json: repeated field %q", p.decoded(nil, span))
+		p.Err = fmt.Errorf("json: repeated field %q", p.Decoded(nil, span))
 	default:
 		p.seen |= 1 << k
 	}
-	i = p.ws(i)
-	if i >= len(p.data) || p.data[i] != ':' {
-		return k, p.fail(i, "want : after a key")
+	i = p.WS(i)
+	if i >= len(p.Data) || p.Data[i] != ':' {
+		return k, p.Fail(i, "want : after a key")
 	}
-	return k, p.ws(i + 1)
+	return k, p.WS(i + 1)
 }
 
 // keyIndex returns the index of an event key, or -1.
@@ -327,24 +277,15 @@ func keyIndex(name []byte) int {
 	return -1
 }
 
-// decoded appends the string's value to dst.
-func (p *jsonEvent) decoded(dst []byte, s strSpan) []byte {
-	raw := p.data[s.start:s.end]
-	if s.plain {
-		return append(dst, raw...)
-	}
-	return jsonscan.AppendUnquoted(dst, raw)
-}
-
 // member reads the value of key k at data[i].
 func (p *jsonEvent) member(k, i int) int {
-	if i >= len(p.data) {
-		return p.fail(i, "")
+	if i >= len(p.Data) {
+		return p.Fail(i, "")
 	}
-	isNull := p.lit(i, "null")
+	isNull := p.Lit(i, "null")
 	switch k {
 	case keyV, keySeq, keyQty, keyDelta, keyPrice:
-		end := p.skip(i)
+		end := p.Skip(i)
 		if !isNull {
 			p.raws[k] = rawSpan{int32(i), int32(end)}
 			p.has |= 1 << k
@@ -358,29 +299,29 @@ func (p *jsonEvent) member(k, i int) int {
 	if isNull {
 		return i + 4
 	}
-	if p.data[i] != '"' {
+	if p.Data[i] != '"' {
 		return p.wrongType(i, eventKeys[k], "string")
 	}
-	i, p.strs[k] = p.str(i)
+	i, p.strs[k] = p.Str(i)
 	p.has |= 1 << k
-	p.strBytes += int(p.strs[k].end - p.strs[k].start)
+	p.strBytes += int(p.strs[k].End - p.strs[k].Start)
 	return i
 }
 
 func (p *jsonEvent) wrongType(i int, field, want string) int {
-	end := p.skip(i)
-	if p.err == nil {
-		p.err = fmt.Errorf("json: cannot unmarshal a non-%s into field %s", want, field)
+	end := p.Skip(i)
+	if p.Err == nil {
+		p.Err = fmt.Errorf("json: cannot unmarshal a non-%s into field %s", want, field)
 	}
 	return end
 }
 
 // strings reads a list of strings (null elements read as "").
 func (p *jsonEvent) strings(k, i int) int {
-	if p.lit(i, "null") {
+	if p.Lit(i, "null") {
 		return i + 4
 	}
-	if p.data[i] != '[' {
+	if p.Data[i] != '[' {
 		return p.wrongType(i, eventKeys[k], "array")
 	}
 	list := &p.lists[0]
@@ -388,17 +329,17 @@ func (p *jsonEvent) strings(k, i int) int {
 		list = &p.lists[1]
 	}
 	p.has |= 1 << k
-	return p.array(i, func(i int) int {
-		if p.lit(i, "null") {
-			list.add(strSpan{plain: true})
+	return p.Array(i, func(i int) int {
+		if p.Lit(i, "null") {
+			list.add(strSpan{Plain: true})
 			return i + 4
 		}
-		if p.data[i] != '"' {
+		if p.Data[i] != '"' {
 			return p.wrongType(i, eventKeys[k], "string")
 		}
-		i, span := p.str(i)
+		i, span := p.Str(i)
 		list.add(span)
-		p.strBytes += int(span.end - span.start)
+		p.strBytes += int(span.End - span.Start)
 		return i
 	})
 }
@@ -406,19 +347,19 @@ func (p *jsonEvent) strings(k, i int) int {
 // kits reads "kit": a list of {"sku","qty"} objects (null elements read as
 // an element with neither).
 func (p *jsonEvent) kits(i int) int {
-	if p.lit(i, "null") {
+	if p.Lit(i, "null") {
 		return i + 4
 	}
-	if p.data[i] != '[' {
+	if p.Data[i] != '[' {
 		return p.wrongType(i, "kit", "array")
 	}
 	p.has |= 1 << keyKit
-	return p.array(i, func(i int) int {
+	return p.Array(i, func(i int) int {
 		c := p.kit.add()
-		if p.lit(i, "null") {
+		if p.Lit(i, "null") {
 			return i + 4
 		}
-		if p.data[i] != '{' {
+		if p.Data[i] != '{' {
 			return p.wrongType(i, "kit", "object")
 		}
 		return p.kitObject(c, i)
@@ -426,268 +367,75 @@ func (p *jsonEvent) kits(i int) int {
 }
 
 func (p *jsonEvent) kitObject(c *jsonKit, i int) int {
-	p.depth++
-	if p.depth > maxJSONDepth {
-		return p.fail(i, "%v", errJSONDepth)
+	p.Depth++
+	if p.Depth > jsonscan.MaxDepth {
+		return p.Fail(i, "exceeded max depth")
 	}
-	i = p.ws(i + 1)
-	if i < len(p.data) && p.data[i] == '}' {
-		p.depth--
+	i = p.WS(i + 1)
+	if i < len(p.Data) && p.Data[i] == '}' {
+		p.Depth--
 		return i + 1
 	}
 	var seenSKU, seenQty bool
-	for p.err == nil {
-		if i >= len(p.data) || p.data[i] != '"' {
-			return p.fail(i, "want a key")
+	for p.Err == nil {
+		if i >= len(p.Data) || p.Data[i] != '"' {
+			return p.Fail(i, "want a key")
 		}
 		var span strSpan
-		i, span = p.str(i)
+		i, span = p.Str(i)
 		name := ""
-		if span.plain {
-			name = unsafe.String(unsafe.SliceData(p.data[span.start:]), span.end-span.start)
-		} else if p.err == nil {
-			name = string(p.decoded(nil, span))
+		if span.Plain {
+			name = unsafe.String(unsafe.SliceData(p.Data[span.Start:]), span.End-span.Start)
+		} else if p.Err == nil {
+			name = string(p.Decoded(nil, span))
 		}
-		i = p.ws(i)
-		if i >= len(p.data) || p.data[i] != ':' {
-			return p.fail(i, "want : after a key")
+		i = p.WS(i)
+		if i >= len(p.Data) || p.Data[i] != ':' {
+			return p.Fail(i, "want : after a key")
 		}
-		i = p.ws(i + 1)
-		if i >= len(p.data) {
-			return p.fail(i, "")
+		i = p.WS(i + 1)
+		if i >= len(p.Data) {
+			return p.Fail(i, "")
 		}
 		switch {
 		case name == "sku" && !seenSKU:
 			seenSKU = true
 			switch {
-			case p.lit(i, "null"):
+			case p.Lit(i, "null"):
 				i += 4
-			case p.data[i] == '"':
-				i, c.sku = p.str(i)
+			case p.Data[i] == '"':
+				i, c.sku = p.Str(i)
 				c.hasSKU = true
-				p.strBytes += int(c.sku.end - c.sku.start)
+				p.strBytes += int(c.sku.End - c.sku.Start)
 			default:
 				i = p.wrongType(i, "kit.sku", "string")
 			}
 		case name == "qty" && !seenQty:
 			seenQty = true
-			end := p.skip(i)
-			if !p.lit(i, "null") {
+			end := p.Skip(i)
+			if !p.Lit(i, "null") {
 				c.qty = rawSpan{int32(i), int32(end)}
 			}
 			i = end
 		default:
-			if p.err == nil {
-				p.err = fmt.Errorf("json: unknown or repeated field %q in kit", string(p.decoded(nil, span)))
+			if p.Err == nil {
+				p.Err = fmt.Errorf("json: unknown or repeated field %q in kit", string(p.Decoded(nil, span)))
 			}
-			return len(p.data)
+			return len(p.Data)
 		}
-		i = p.ws(i)
-		switch {
-		case i >= len(p.data):
-			return p.fail(i, "")
-		case p.data[i] == ',':
-			i = p.ws(i + 1)
-		case p.data[i] == '}':
-			p.depth--
-			return i + 1
-		default:
-			return p.fail(i, "want , or } after a value")
+		var more bool
+		if i, more = p.Next(p.WS(i), '}'); !more {
+			return i
 		}
 	}
-	return len(p.data)
-}
-
-// array reads [v, v...] at data[i] == '[', calling elem at each value.
-func (p *jsonEvent) array(i int, elem func(int) int) int {
-	p.depth++
-	if p.depth > maxJSONDepth {
-		return p.fail(i, "%v", errJSONDepth)
-	}
-	i = p.ws(i + 1)
-	if i < len(p.data) && p.data[i] == ']' {
-		p.depth--
-		return i + 1
-	}
-	for p.err == nil {
-		if i >= len(p.data) {
-			return p.fail(i, "")
-		}
-		i = p.ws(elem(i))
-		switch {
-		case i >= len(p.data):
-			return p.fail(i, "")
-		case p.data[i] == ',':
-			i = p.ws(i + 1)
-		case p.data[i] == ']':
-			p.depth--
-			return i + 1
-		default:
-			return p.fail(i, "want , or ] after a value")
-		}
-	}
-	return len(p.data)
-}
-
-// skip checks the syntax of any value at data[i] and returns the index
-// after it.
-func (p *jsonEvent) skip(i int) int {
-	if i >= len(p.data) {
-		return p.fail(i, "")
-	}
-	switch c := p.data[i]; {
-	case c == '"':
-		i, _ = p.str(i)
-		return i
-	case c == '-' || c >= '0' && c <= '9':
-		return p.number(i)
-	case c == '{':
-		p.depth++
-		if p.depth > maxJSONDepth {
-			return p.fail(i, "%v", errJSONDepth)
-		}
-		i = p.ws(i + 1)
-		if i < len(p.data) && p.data[i] == '}' {
-			p.depth--
-			return i + 1
-		}
-		for p.err == nil {
-			if i >= len(p.data) || p.data[i] != '"' {
-				return p.fail(i, "want a key")
-			}
-			i = p.ws(p.skip(i))
-			if i >= len(p.data) || p.data[i] != ':' {
-				return p.fail(i, "want : after a key")
-			}
-			i = p.ws(p.skip(p.ws(i + 1)))
-			switch {
-			case i >= len(p.data):
-				return p.fail(i, "")
-			case p.data[i] == ',':
-				i = p.ws(i + 1)
-			case p.data[i] == '}':
-				p.depth--
-				return i + 1
-			default:
-				return p.fail(i, "want , or } after a value")
-			}
-		}
-		return len(p.data)
-	case c == '[':
-		return p.array(i, p.skip)
-	case p.lit(i, "true"):
-		return i + 4
-	case p.lit(i, "false"):
-		return i + 5
-	case p.lit(i, "null"):
-		return i + 4
-	}
-	return p.fail(i, "unexpected %q", p.data[i])
-}
-
-// number checks -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)? at data[i].
-func (p *jsonEvent) number(i int) int {
-	d := p.data
-	if d[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(d) && d[i] == '0':
-		i++
-	case i < len(d) && d[i] >= '1' && d[i] <= '9':
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-	default:
-		return p.fail(i, "bad number")
-	}
-	if i < len(d) && d[i] == '.' {
-		i++
-		if i >= len(d) || d[i] < '0' || d[i] > '9' {
-			return p.fail(i, "bad number")
-		}
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(d) && (d[i] == 'e' || d[i] == 'E') {
-		i++
-		if i < len(d) && (d[i] == '+' || d[i] == '-') {
-			i++
-		}
-		if i >= len(d) || d[i] < '0' || d[i] > '9' {
-			return p.fail(i, "bad number")
-		}
-		for i < len(d) && d[i] >= '0' && d[i] <= '9' {
-			i++
-		}
-	}
-	return i
-}
-
-// str checks the string at data[i] == '"' and returns the index after its
-// closing quote and its span.
-func (p *jsonEvent) str(i int) (int, strSpan) {
-	d := p.data
-	i++
-	span := strSpan{start: int32(i), plain: true}
-	for i < len(d) {
-		// eight bytes at a time up to the first that is not plain
-		for i+8 <= len(d) {
-			if m := jsonscan.SpecialMask(binary.LittleEndian.Uint64(d[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
-		if i >= len(d) {
-			break
-		}
-		switch c := d[i]; {
-		case c == '"':
-			span.end = int32(i)
-			return i + 1, span
-		case c < 0x20:
-			return p.fail(i, "control character in a string"), strSpan{}
-		case c == '\\':
-			span.plain = false
-			if i+1 >= len(d) {
-				return p.fail(len(d), ""), strSpan{}
-			}
-			switch d[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if _, ok := jsonscan.Hex4(d[i+2:]); !ok {
-					return p.fail(i, "bad \\u escape"), strSpan{}
-				}
-				i += 6
-			default:
-				return p.fail(i, "bad escape"), strSpan{}
-			}
-		case c >= utf8.RuneSelf:
-			span.plain = false
-			i++
-		default:
-			i++
-		}
-	}
-	return p.fail(i, ""), strSpan{}
-}
-
-// hex4u reads `\uXXXX`.
-func hex4u(b []byte) (rune, bool) {
-	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
-		return 0, false
-	}
-	return jsonscan.Hex4(b[2:])
+	return len(p.Data)
 }
 
 func (p *jsonEvent) raw(k int) []byte {
 	if p.has&(1<<k) == 0 {
 		return nil
 	}
-	return p.data[p.raws[k].start:p.raws[k].end]
+	return p.Data[p.raws[k].Start:p.raws[k].End]
 }
 
 func (p *jsonEvent) present() fieldMask {
@@ -771,12 +519,12 @@ func (p *jsonEvent) decodeAll() {
 // decode appends the string's value to p.buf and points the span at it.
 func (p *jsonEvent) decode(s *strSpan) {
 	start := len(p.buf)
-	if s.plain {
-		p.buf = append(p.buf, p.data[s.start:s.end]...)
+	if s.Plain {
+		p.buf = append(p.buf, p.Data[s.Start:s.End]...)
 	} else {
-		p.buf = jsonscan.AppendUnquoted(p.buf, p.data[s.start:s.end])
+		p.buf = jsonscan.AppendUnquoted(p.buf, p.Data[s.Start:s.End])
 	}
-	*s = strSpan{start: int32(start), end: int32(len(p.buf))}
+	*s = strSpan{Start: int32(start), End: int32(len(p.buf))}
 }
 
 // text returns key k's decoded string ("" when absent); it shares p.buf,
@@ -789,10 +537,10 @@ func (p *jsonEvent) text(k int) string {
 }
 
 func (p *jsonEvent) span(s strSpan) string {
-	if s.start == s.end {
+	if s.Start == s.End {
 		return ""
 	}
-	return unsafe.String(&p.buf[s.start], s.end-s.start)
+	return unsafe.String(&p.buf[s.Start], s.End-s.Start)
 }
 
 func (p *jsonEvent) list(n int) []string {
@@ -860,10 +608,10 @@ func (p *jsonEvent) fillKit(ev *Event) error {
 	ev.Kit = make([]KitComponent, 0, p.kit.n)
 	for i := range p.kit.n {
 		c := p.kit.at(i)
-		if !c.hasSKU || c.qty.start == c.qty.end {
+		if !c.hasSKU || c.qty.Start == c.qty.End {
 			return eventErr(fmt.Sprintf("kit[%d]", i), "sku and qty are required")
 		}
-		q, err := parseUintBytes(p.data[c.qty.start:c.qty.end], MaxKitComponentQty)
+		q, err := parseUintBytes(p.Data[c.qty.Start:c.qty.End], MaxKitComponentQty)
 		if err != nil {
 			return eventErr(fmt.Sprintf("kit[%d].qty", i), err.Error())
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"stockd/reservation/jsonscan"
 	"strings"
 	"testing"
 	"time"
@@ -184,7 +185,7 @@ func TestDecodeEventDepthLimit(t *testing.T) {
 		return `{"v":1,"id":"x","source":"s","seq":1,"at":"2026-11-21T10:00:00Z","type":"stock.set","sku":"s","warehouse":"w","qty":` +
 			strings.Repeat("[", n) + strings.Repeat("]", n) + `}`
 	}
-	for _, n := range []int{maxJSONDepth - 1, maxJSONDepth} {
+	for _, n := range []int{jsonscan.MaxDepth - 1, jsonscan.MaxDepth} {
 		_, err := DecodeEvent([]byte(deep(n)))
 		_, wantErr := decodeEventReference([]byte(deep(n)))
 		var ge, we *EventError
