@@ -88,7 +88,7 @@ func parseImportFlags(args []string, stderr io.Writer, getenv func(string) strin
 	fs.BoolVar(&o.unspecifiedFull, "unspecified-is-full", false, "read packages without СодержитТолькоИзменения as full snapshots")
 	fs.StringVar(&o.tz, "tz", "Local", "time zone of ДатаФормирования, e.g. Europe/Moscow")
 	fs.StringVar(&o.state, "state", "", "JSON file keeping the source's seq and known offers between runs")
-	fs.Uint64Var(&o.seqStart, "seq-start", 0, "seq before the first event when there is no -state (0: the clock in microseconds)")
+	fs.Uint64Var(&o.seqStart, "seq-start", 0, "seq before the first event (0: the clock in microseconds, without -state); with -state the saved seqs continue, never below it")
 	fs.IntVar(&o.batch, "batch", 5000, "events per publish (at most 10000)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "parse and print the summary; publish nothing")
@@ -137,7 +137,7 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	store, err := openState(o)
+	store, saveState, err := openState(o)
 	if err != nil {
 		return err
 	}
@@ -168,8 +168,8 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if readErr != nil {
 		return fmt.Errorf("import: %w", readErr)
 	}
-	if o.state != "" && !o.dryRun {
-		return saveState(o.state, store)
+	if !o.dryRun {
+		return saveState()
 	}
 	return nil
 }
@@ -284,47 +284,28 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func openState(o *importOptions) (*cmlevents.MemoryStore, error) {
-	base := o.seqStart
-	if base == 0 {
-		base = uint64(time.Now().UnixMicro())
-	}
+// openState opens the -state file (or an empty store when it does not exist
+// yet), or, without -state, a store in memory whose seqs start after
+// -seq-start or the clock.
+func openState(o *importOptions) (cmlevents.Store, func() error, error) {
 	if o.state == "" {
-		return cmlevents.NewMemoryStore(base, maxStateOffers), nil
+		base := o.seqStart
+		if base == 0 {
+			base = uint64(time.Now().UnixMicro())
+		}
+		return cmlevents.NewMemoryStore(base, maxStateOffers), func() error { return nil }, nil
 	}
-	f, err := os.Open(o.state)
-	if errors.Is(err, os.ErrNotExist) {
-		return cmlevents.NewMemoryStore(o.seqStart, maxStateOffers), nil
-	}
+	store, err := cmlevents.OpenFileStore(o.state, o.seqStart, maxStateOffers)
 	if err != nil {
-		return nil, fmt.Errorf("import: -state: %w", err)
+		return nil, nil, fmt.Errorf("import: -state: %w", err)
 	}
-	defer f.Close()
-	return cmlevents.LoadMemoryStore(f, maxStateOffers)
-}
-
-// saveState writes the store next to the state file and renames it into place.
-func saveState(path string, store *cmlevents.MemoryStore) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
-	if err != nil {
-		return fmt.Errorf("import: save state: %w", err)
+	save := func() error {
+		if err := store.Flush(); err != nil {
+			return fmt.Errorf("import: save state: %w", err)
+		}
+		return nil
 	}
-	err = store.Save(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("import: save state: %w", err)
-	}
-	return nil
+	return store, save, nil
 }
 
 func openSink(o *importOptions) (cmlevents.Sink, func(), error) {
