@@ -82,7 +82,7 @@ type JournalConfig struct {
 
 // The group gather defaults: on this project's reserve benchmark (2
 // cores, 64 checkout connections) 200 µs cut the server's CPU per hold
-// by about a fifth and raised its peak (BENCHMARKS.md); a lone caller
+// by 10–20 % and raised its peak (BENCHMARKS.md); a lone caller
 // never waits.
 const (
 	DefaultGatherWait    = 200 * time.Microsecond
