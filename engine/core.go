@@ -101,15 +101,23 @@ const eventPrefetchAhead = 4
 // stock event's record is about this long.
 const recordSizeGuess = 96
 
+// singleRecordBytes sizes the buffer of a command's only record (a hold of
+// a few lines, a release, a confirm).
+const singleRecordBytes = 256
+
 func (c *core) enqueueLocked() (*journal.Ticket, error) {
 	// One buffer for all the command's records (an ingest batch makes up
 	// to a thousand): the journal owns it until written, so it is new
 	// each time, but it is one allocation, not one per record.
 	var recs [][]byte
+	var one [1][]byte // a single record needs no slice of its own
 	switch n := len(c.fx.Records); n {
 	case 0:
 	case 1:
-		recs = [][]byte{reservation.MarshalRecord(&c.fx.Records[0])}
+		// Sized once: a hold's or a release's record fits, so it does not
+		// grow varint by varint.
+		one[0] = reservation.AppendRecord(make([]byte, 0, singleRecordBytes), &c.fx.Records[0])
+		recs = one[:]
 	default:
 		ends := make([]int, n)
 		buf := make([]byte, 0, n*recordSizeGuess)

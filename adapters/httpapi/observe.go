@@ -23,20 +23,22 @@ import (
 // messages it produces carry the caller's trace.
 func (s *Server) observed(ctx *fasthttp.RequestCtx) {
 	start := time.Now()
+	// One string for the path, shared by the router and the metrics; the
+	// method is one of the constants for every method the API serves.
+	method, path := methodName(ctx.Method()), string(ctx.Path())
 	rctx := context.Background()
 	var span trace.Span
 	if s.tracer != nil {
 		rctx, span = s.startSpan(ctx)
-	} else if string(ctx.Path()) == "/v1/events" {
+	} else if path == "/v1/events" {
 		if tctx := telemetry.ExtractFastHTTP(rctx, &ctx.Request.Header); tctx != rctx {
 			ctx.SetUserValue(traceContextKey{}, tctx)
 		}
 	}
-	s.route(ctx)
+	s.route(ctx, method, path)
 	if s.inst == nil && span == nil {
 		return
 	}
-	method, path := string(ctx.Method()), string(ctx.Path())
 	tmpl := routeTemplate(path)
 	status := ctx.Response.StatusCode()
 	outcome := ""
@@ -52,6 +54,24 @@ func (s *Server) observed(ctx *fasthttp.RequestCtx) {
 	if span != nil {
 		endSpan(span, method, tmpl, status, outcome)
 	}
+}
+
+// methodName returns the request method as a string, without allocating
+// for the methods the API serves.
+func methodName(m []byte) string {
+	switch string(m) {
+	case fasthttp.MethodGet:
+		return fasthttp.MethodGet
+	case fasthttp.MethodPost:
+		return fasthttp.MethodPost
+	case fasthttp.MethodHead:
+		return fasthttp.MethodHead
+	case fasthttp.MethodPut:
+		return fasthttp.MethodPut
+	case fasthttp.MethodDelete:
+		return fasthttp.MethodDelete
+	}
+	return string(m)
 }
 
 // traceContextKey is the request's user value holding the context of its
@@ -107,7 +127,7 @@ func (s *Server) requestContext(ctx *fasthttp.RequestCtx) (context.Context, cont
 	if v, ok := ctx.UserValue(traceContextKey{}).(context.Context); ok {
 		parent = v
 	}
-	return context.WithTimeout(parent, s.limits.WriteTimeout)
+	return s.deadlines.context(parent, time.Now())
 }
 
 // routeTemplate maps a path to the route it was served by.

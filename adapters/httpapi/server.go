@@ -63,6 +63,8 @@ type Server struct {
 	tracer   trace.Tracer // nil: tracing off
 	sample   func() bool  // nil: every request starts a span
 	http     *fasthttp.Server
+	// deadlines bound each backend call by the write timeout.
+	deadlines *deadlines
 }
 
 // New builds a Server. It does not listen; call Serve.
@@ -81,7 +83,8 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{backend: opts.Backend, log: opts.Logger, limits: opts.Limits, keys: keys, events: opts.Events, exchange: opts.Exchange, feeds: opts.Feeds,
-		metrics: opts.Metrics, inst: opts.Instruments, tracer: opts.Tracer,
+		deadlines: newDeadlines(opts.Limits.WriteTimeout, deadlineGrain),
+		metrics:   opts.Metrics, inst: opts.Instruments, tracer: opts.Tracer,
 		sample: opts.SampleRoot}
 	s.http = newFastHTTP(opts.Name, opts.Limits, s.observed, opts.Logger)
 	return s, nil
@@ -136,9 +139,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return s.http.ShutdownWithContext(ctx)
 }
 
-func (s *Server) route(ctx *fasthttp.RequestCtx) {
-	path := string(ctx.Path())
-	method := string(ctx.Method())
+func (s *Server) route(ctx *fasthttp.RequestCtx, method, path string) {
 	switch path {
 	case "/healthz", "/readyz":
 		if method != fasthttp.MethodGet && method != fasthttp.MethodHead {
