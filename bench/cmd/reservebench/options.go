@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ const (
 // options are the command's flags.
 type options struct {
 	cpuProfile  string
+	memProfile  string
 	duration    time.Duration
 	warmup      time.Duration
 	connections int   // the open loop's workers: the first of connList
@@ -37,6 +39,7 @@ type options struct {
 	databaseURL string
 	journalDir  string
 	gatherWait  time.Duration // stockd's journal.gather_wait
+	logLevel    slog.Level    // of the servers' logs (stderr)
 	targets     []string
 	quick       bool
 	inProcess   bool     // servers in this process instead of child processes
@@ -74,8 +77,10 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		"stockd's journal.gather_wait: how long a group commit waits for company when callers are concurrent")
 	fs.StringVar(&o.journalDir, "journal-dir", "",
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelWarn, "level of the servers' logs on stderr (debug, info, warn, error)")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator included) to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write each server's allocation profile, taken when it stops, to this file (suffixed with the target's name)")
 	fs.BoolVar(&o.inProcess, "in-process", false,
 		"run each server in this process, sharing its scheduler with the load generator (default: a child process per server)")
 	fs.StringVar(&o.serve, "serve", "", "internal: run as the child process serving this target until stdin closes")

@@ -38,7 +38,7 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	stderr = &lockedWriter{w: stderr}
 	b := &bench{
 		o:        o,
-		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		log:      slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel})),
 		limits:   engine.DefaultConfig().HTTP.Limits,
 		nonce:    strings.ToLower(rand.Text()[:6]),
 		progress: stderr,

@@ -91,7 +91,10 @@ func (b *bench) startChild(ctx context.Context, target string) (*served, error) 
 		return nil, fmt.Errorf("find this command to start a %s child: %w", target, err)
 	}
 	args := []string{"-serve", target, "-skus", strconv.Itoa(b.o.skus)}
-	args = append(args, "-gather-wait", b.o.gatherWait.String())
+	args = append(args, "-gather-wait", b.o.gatherWait.String(), "-log-level", b.o.logLevel.String())
+	if b.o.memProfile != "" {
+		args = append(args, "-memprofile", b.o.memProfile+"."+target)
+	}
 	if b.o.journalDir != "" {
 		args = append(args, "-journal-dir", b.o.journalDir)
 	}
@@ -196,7 +199,21 @@ func serveChild(ctx context.Context, b *bench, stdin io.Reader, stdout io.Writer
 	case <-closed:
 	case <-ctx.Done():
 	}
+	if b.o.memProfile != "" {
+		if err := writeAllocsProfile(b.o.memProfile); err != nil {
+			return errors.Join(err, s.stop())
+		}
+	}
 	return s.stop()
+}
+
+// writeAllocsProfile writes the allocations made so far (pprof "allocs").
+func writeAllocsProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	return errors.Join(pprof.Lookup("allocs").WriteTo(f, 0), f.Close())
 }
 
 func stopServed(s *served) error {
