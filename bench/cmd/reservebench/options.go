@@ -40,6 +40,7 @@ type options struct {
 	journalDir  string
 	gatherWait  time.Duration // stockd's journal.gather_wait
 	logLevel    slog.Level    // of the servers' logs (stderr)
+	openRate    float64       // stockd's open loop at this rate, no closed loop; 0: half the peak
 	targets     []string
 	quick       bool
 	inProcess   bool     // servers in this process instead of child processes
@@ -77,6 +78,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		"stockd's journal.gather_wait: how long a group commit waits for company when callers are concurrent")
 	fs.StringVar(&o.journalDir, "journal-dir", "",
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
+	fs.Float64Var(&o.openRate, "open-rate", 0,
+		"measure stockd only in the open loop at this many holds/s (no peak, no ratios); 0: at half of the measured peak")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelWarn, "level of the servers' logs on stderr (debug, info, warn, error)")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator included) to this file")
@@ -120,6 +123,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.serve != "" && o.serve != targetStockd && o.serve != targetNoop && o.serve != targetRowLock {
 		return o, fmt.Errorf("-serve: %q is not stockd, noop or rowlock", o.serve)
+	}
+	if o.openRate < 0 {
+		return o, errors.New("-open-rate must not be negative")
 	}
 	if o.warmup < 0 {
 		return o, errors.New("-warmup must not be negative")

@@ -172,6 +172,18 @@ func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 	if b.o.gatherWait > 0 {
 		peak.addNote("gather_wait " + b.o.gatherWait.String())
 	}
+	if b.o.openRate > 0 {
+		peak.skipped = "-open-rate given"
+		half.name = "stockd at -open-rate"
+		half.offered = b.o.openRate
+		if err := b.warmUp(ctx, s, "stockd", b.o.connections); err != nil {
+			half.err = err
+			return peak, half
+		}
+		b.measureAt(ctx, s, &half, "stockd", half.offered)
+		half.addNote(fmt.Sprintf("%.0f holds/s offered", half.offered))
+		return peak, half
+	}
 	b.measure(ctx, s, &peak, "stockd")
 	if p := peak.problem(); p != "" {
 		half.skipped = "no usable peak"

@@ -57,7 +57,7 @@ func (r *report) ratios() []ratio {
 	}
 	p99 := ratio{name: "p99 at 50% of stockd's peak", target: "≤ " + formatLatency(targetHalfPeakP99),
 		measured: "n/a", verdict: "n/a"}
-	if r.half.problem() == "" {
+	if r.half.problem() == "" && r.o.openRate == 0 {
 		// Dropped arrivals were never timed: the p99 understates, and a
 		// server that could not take the rate has failed the target.
 		v, dropped := r.half.result.Quantile(99), r.half.result.Dropped
