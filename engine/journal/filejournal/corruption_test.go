@@ -187,10 +187,12 @@ func TestTornGroupIsCut(t *testing.T) {
 	checkCut(t, dir, opts, 20, fileSize(t, seg)-frameOffset(1, 21), 9)
 }
 
+// TestGarbageAppendedIsCut: bytes that are not all zero (zeros alone are a
+// preallocated tail, see prealloc_test.go).
 func TestGarbageAppendedIsCut(t *testing.T) {
 	for _, garbage := range [][]byte{
 		[]byte("this is not a frame at all, just text that was appended"),
-		make([]byte, 4096), // zeros, as after a crash that extended the file
+		append(make([]byte, 4096), 1), // zeros, then a byte that is not
 		{1, 2, 3},
 	} {
 		t.Run(fmt.Sprintf("%d bytes", len(garbage)), func(t *testing.T) {
@@ -350,22 +352,41 @@ func TestCorruptSnapshotFallsBack(t *testing.T) {
 	}
 }
 
+// segmentBase is the first LSN of the segment at path, from its name.
+func segmentBase(tb testing.TB, path string) uint64 {
+	tb.Helper()
+	var base uint64
+	if _, err := fmt.Sscanf(filepath.Base(path), "%020d.log", &base); err != nil {
+		tb.Fatalf("segment name %s: %v", path, err)
+	}
+	return base
+}
+
+// rotated opens a journal in dir with 1000-byte segments and writes 100
+// records in groups of 10, and returns it, its options and its segments
+// (at least four).
+func rotated(tb testing.TB, dir string) (*filejournal.Journal, filejournal.Options, []string) {
+	tb.Helper()
+	opts := filejournal.DefaultOptions()
+	opts.MaxSegmentBytes = 1000
+	j := open(tb, dir, opts)
+	for range 10 {
+		journaltest.MustWrite(tb, j, 10)
+	}
+	segs := segments(tb, dir)
+	if len(segs) < 4 {
+		tb.Fatalf("got %d segments for 100 records in 1000-byte segments, want at least 4", len(segs))
+	}
+	return j, opts, segs
+}
+
 func TestRotationAndTruncateFiles(t *testing.T) {
 	ctx := context.Background()
-	dir, opts := t.TempDir(), filejournal.DefaultOptions()
-	opts.MaxSegmentBytes = 1000
-	j := open(t, dir, opts)
-	for range 10 {
-		journaltest.MustWrite(t, j, 10)
-	}
-	segs := segments(t, dir)
-	if len(segs) < 4 {
-		t.Fatalf("got %d segments for 100 records in 1000-byte segments, want at least 4", len(segs))
-	}
+	dir := t.TempDir()
+	j, _, segs := rotated(t, dir)
 	for _, seg := range segs {
 		// Groups of 10 never span segments: every segment starts at 10k+1.
-		var base uint64
-		if _, err := fmt.Sscanf(filepath.Base(seg), "%020d.log", &base); err != nil || base%10 != 1 {
+		if segmentBase(t, seg)%10 != 1 {
 			t.Fatalf("segment %s does not start at a group boundary", seg)
 		}
 	}

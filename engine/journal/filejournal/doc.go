@@ -20,17 +20,41 @@
 // Each WriteBatch (one group from the committer) is encoded into one buffer,
 // written with one pwrite and made durable with one fdatasync. A group never
 // spans two segments; a new segment is started (and the directory fsynced)
-// when the next group would take the current one past MaxSegmentBytes.
+// when the next group would take the current one past MaxSegmentBytes (its
+// used bytes: frames, not preallocated zeros).
 //
-// Open validates every segment. At the end of the last segment a torn or
-// corrupt tail is cut (the file is truncated to the last good frame, and
+// Preallocation: the active segment is kept longer than its frames by a
+// region of written zeros, made durable before any group goes into it. When
+// a group would pass its end, the file is first extended with zeros to the
+// next multiple of PreallocateBytes (at most MaxSegmentBytes, unless the
+// group alone is larger) and fdatasynced. A group then overwrites blocks
+// inside the file size, so its fdatasync commits data only: no size change,
+// no file-system journal commit (as PostgreSQL pre-zeroes WAL segments).
+// Before a segment is sealed by rotation, and when the journal is closed,
+// it is truncated to its frames and synced: sealed segments and a cleanly
+// closed journal hold frames only.
+//
+// Open validates every segment. A segment whose bytes after its last good
+// frame are all zero, up to the end of the file, ends there: the zeros are
+// the preallocated region of a journal that was not closed (a crash, a
+// kill), and Open truncates the file to its frames and syncs it; Report
+// lists it under ZeroTails, not as a cut. This is a byte compare over the
+// tail, no frame scan, and it cannot hide a lost acknowledged group: zeros
+// hold no frame, so nothing after them proves a later group, and the scan
+// below would cut the same bytes. It applies to a sealed segment too (a
+// crash between rotation and the trim), whose LSNs must still continue in
+// the next segment. A zero header followed by anything non-zero is judged
+// as any other bad frame.
+//
+// Any other bad frame at the end of the last segment is a torn or corrupt
+// tail and is cut (the file is truncated to the last good frame, and
 // Report says what was cut): it can only be the group whose write was in
 // flight at a crash, which was never acknowledged. The group position field
-// tells that case apart from real damage: if a valid frame from a later group
-// follows the bad one, acknowledged records would be lost, and Open fails
-// with a *CorruptError naming the file, the offset and what to do. So does
-// any damage inside an older segment and a missing segment (a gap in LSNs).
-// Open never proceeds on a journal with a hole.
+// tells that case apart from real damage: if a valid frame from a later
+// group follows the bad one, acknowledged records would be lost, and Open
+// fails with a *CorruptError naming the file, the offset and what to do.
+// So does any other damage inside an older segment and a missing segment
+// (a gap in LSNs). Open never proceeds on a journal with a hole.
 //
 // Use:
 //

@@ -12,11 +12,29 @@ import (
 
 // TestWriteFailureRefusesLaterWrites breaks the active segment's file
 // descriptor: the failed write is not retried, later writes are refused,
-// and reopening recovers every durable record.
+// and reopening recovers every durable record. The failure hits the
+// group's write (inside the preallocated region) or the preallocation.
 func TestWriteFailureRefusesLaterWrites(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		prealloc int64
+	}{
+		{"group write", DefaultOptions().PreallocateBytes},
+		{"preallocation", 64}, // records 1..5 take 115 bytes, 6..7 pass 128
+		{"append", 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			opts := DefaultOptions()
+			opts.PreallocateBytes = c.prealloc
+			testWriteFailure(t, opts)
+		})
+	}
+}
+
+func testWriteFailure(t *testing.T, opts Options) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	j, err := Open(ctx, dir, DefaultOptions())
+	j, err := Open(ctx, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +55,7 @@ func TestWriteFailureRefusesLaterWrites(t *testing.T) {
 	journaltest.CheckRecords(t, j, 1, 5)
 	_ = j.Close()
 
-	j, err = Open(ctx, dir, DefaultOptions())
+	j, err = Open(ctx, dir, opts)
 	if err != nil {
 		t.Fatalf("reopen: %v", err)
 	}

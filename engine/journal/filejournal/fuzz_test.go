@@ -30,17 +30,23 @@ func validSegment(tb testing.TB, sizes ...int) []byte {
 // FuzzFileJournalOpen writes arbitrary bytes as the only segment and opens
 // the journal. Open must not panic; it either refuses with ErrCorrupt or
 // leaves a file that is exactly a sequence of frames with valid checksums
-// and dense LSNs from 1, which Replay returns.
+// and dense LSNs from 1, which Replay returns. After two more records and
+// Close, the file is exactly frames again (no preallocated zeros).
 func FuzzFileJournalOpen(f *testing.F) {
 	valid := validSegment(f, 3, 1, 4)
 	f.Add(valid)
 	f.Add(valid[:len(valid)-5])
 	f.Add(append(bytes.Clone(valid), 0, 0, 0, 0, 1))
+	f.Add(append(bytes.Clone(valid), make([]byte, 300)...))                   // a preallocated tail
+	f.Add(append(bytes.Clone(valid[:len(valid)-5]), make([]byte, 300)...))    // a torn group in it
+	f.Add(append(append(bytes.Clone(valid), make([]byte, 300)...), valid...)) // frames after zeros
 	flipped := bytes.Clone(valid)
 	flipped[30] ^= 1
 	f.Add(flipped)
 	f.Add([]byte{})
 	f.Add(make([]byte, 64))
+	opts := filejournal.DefaultOptions()
+	opts.PreallocateBytes = 256 // small: every input preallocates quickly
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := context.Background()
 		dir := t.TempDir()
@@ -48,14 +54,23 @@ func FuzzFileJournalOpen(f *testing.F) {
 		if err := os.WriteFile(seg, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		j, err := filejournal.Open(ctx, dir, filejournal.DefaultOptions())
+		j, err := filejournal.Open(ctx, dir, opts)
 		if err != nil {
 			if !errors.Is(err, filejournal.ErrCorrupt) {
 				t.Fatalf("Open: err = %v, want nil or ErrCorrupt", err)
 			}
 			return
 		}
-		defer j.Close()
+		defer func() {
+			journaltest.MustClose(t, j)
+			closed, err := os.ReadFile(seg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := len(decodeFrames(t, closed)), int(j.LastLSN()); got != want {
+				t.Fatalf("after Close the segment holds %d frames, want %d", got, want)
+			}
+		}()
 		kept, err := os.ReadFile(seg)
 		if err != nil {
 			t.Fatal(err)

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"stockd/engine/journal"
 )
 
@@ -38,11 +36,23 @@ type Options struct {
 	// MaxRetainedWriteBufferBytes bounds the group-encoding buffer kept
 	// between writes; a larger one is dropped after use.
 	MaxRetainedWriteBufferBytes int
+	// PreallocateBytes is the chunk by which the active segment is extended
+	// with written zeros, made durable with their own fdatasync, before a
+	// group needs them: a group then overwrites blocks inside the file size
+	// and its fdatasync commits data only, no file-system metadata. The file
+	// grows to the next multiple of PreallocateBytes past the group's end,
+	// never past MaxSegmentBytes unless the group itself goes further. 0
+	// turns preallocation off: every group appends. At most
+	// MaxPreallocateBytes.
+	PreallocateBytes int64
 	// FileMode and DirMode are the permissions of new files and of the
 	// directory when Open creates it.
 	FileMode os.FileMode
 	DirMode  os.FileMode
 }
+
+// MaxPreallocateBytes bounds Options.PreallocateBytes.
+const MaxPreallocateBytes = 1 << 30
 
 // DefaultOptions returns the production options.
 func DefaultOptions() Options {
@@ -52,6 +62,7 @@ func DefaultOptions() Options {
 		MaxSnapshotsKept:            2,
 		ReadBufferBytes:             256 << 10,
 		MaxRetainedWriteBufferBytes: 8 << 20,
+		PreallocateBytes:            4 << 20,
 		FileMode:                    0o644,
 		DirMode:                     0o755,
 	}
@@ -60,14 +71,16 @@ func DefaultOptions() Options {
 func (o Options) validate() error {
 	if o.MaxSegmentBytes <= 0 || o.MaxRecordBytes <= 0 || o.MaxRecordBytes > maxFrameRecordBytes ||
 		o.MaxSnapshotsKept < 1 || o.ReadBufferBytes < headerBytes || o.MaxRetainedWriteBufferBytes < 0 ||
-		o.FileMode == 0 || o.DirMode == 0 {
+		o.PreallocateBytes < 0 || o.PreallocateBytes > MaxPreallocateBytes || o.FileMode == 0 || o.DirMode == 0 {
 		return fmt.Errorf("filejournal: invalid options %+v", o)
 	}
 	return nil
 }
 
 // segment is one segment file. size counts its durable, validated bytes:
-// final for every segment but the last, which grows with each write.
+// final for every segment but the last, which grows with each write. The
+// last segment's file may be longer (its preallocated zeros); size never
+// counts them.
 type segment struct {
 	base uint64 // LSN of its first record
 	path string
@@ -87,9 +100,13 @@ type Journal struct {
 
 	writeMu    sync.Mutex
 	active     *os.File // last segment, open for writing
-	activeSize int64
-	writeBuf   []byte
-	failed     error // a write or sync failed: no more writes on this handle
+	activeSize int64    // used bytes of active: its frames
+	// preallocEnd is the size of the active file: [activeSize, preallocEnd)
+	// holds written zeros made durable (see preallocate).
+	preallocEnd int64
+	zeros       []byte // a zero buffer for preallocate, made on first use
+	writeBuf    []byte
+	failed      error // a write or sync failed: no more writes on this handle
 
 	retainMu sync.RWMutex
 	snapMu   sync.Mutex
@@ -163,7 +180,7 @@ func (j *Journal) load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("filejournal: open %s for writing: %w", last.path, err)
 	}
-	j.active, j.activeSize = f, last.size
+	j.active, j.activeSize, j.preallocEnd = f, last.size, last.size
 	j.report.Segments = len(j.segments)
 	j.report.FirstLSN, j.report.LastLSN = j.segments[0].base, j.lastLSN
 	return syncDir(j.dir)
@@ -180,7 +197,7 @@ func (j *Journal) createFirstSegment() error {
 		return err
 	}
 	j.segments = []segment{{base: 1, path: path}}
-	j.active, j.activeSize, j.lastLSN = f, 0, 0
+	j.active, j.activeSize, j.preallocEnd, j.lastLSN = f, 0, 0, 0
 	j.report.Segments, j.report.FirstLSN, j.report.Created = 1, 1, true
 	return nil
 }
@@ -194,10 +211,18 @@ func (j *Journal) validateSealed(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
+	var fileSize int64 // > size: a zero tail to trim
 	if bad != nil {
-		return &CorruptError{Path: seg.path, Offset: bad.offset,
-			Reason: fmt.Sprintf("bad frame in a sealed segment (expected LSN %d): %s", bad.expectLSN, bad.reason),
-			Action: actionRestore}
+		zero, n, err := zeroTailAt(seg.path, bad.offset)
+		if err != nil {
+			return err
+		}
+		if !zero {
+			return &CorruptError{Path: seg.path, Offset: bad.offset,
+				Reason: fmt.Sprintf("bad frame in a sealed segment (expected LSN %d): %s", bad.expectLSN, bad.reason),
+				Action: actionRestore}
+		}
+		fileSize = n
 	}
 	if last+1 != next.base {
 		return &CorruptError{Path: next.path, Offset: -1,
@@ -205,10 +230,14 @@ func (j *Journal) validateSealed(ctx context.Context, i int) error {
 			Action: actionMissing}
 	}
 	seg.size = size
+	if fileSize > size {
+		return j.trimZeroTail(seg.path, size, fileSize)
+	}
 	return nil
 }
 
-// recoverLast validates the last segment and cuts a torn tail.
+// recoverLast validates the last segment, trims a preallocated zero tail
+// and cuts a torn tail.
 func (j *Journal) recoverLast(ctx context.Context) error {
 	seg := &j.segments[len(j.segments)-1]
 	last, size, bad, err := j.scanSegment(ctx, seg)
@@ -219,16 +248,19 @@ func (j *Journal) recoverLast(ctx context.Context) error {
 	if bad == nil {
 		return nil
 	}
+	zero, fileSize, err := zeroTailAt(seg.path, bad.offset)
+	if err != nil {
+		return err
+	}
+	if zero {
+		return j.trimZeroTail(seg.path, bad.offset, fileSize)
+	}
 	f, err := os.OpenFile(seg.path, os.O_RDWR, 0)
 	if err != nil {
 		return fmt.Errorf("filejournal: open %s: %w", seg.path, err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("filejournal: stat %s: %w", seg.path, err)
-	}
-	verdict, err := judgeTail(f, info.Size(), bad)
+	verdict, err := judgeTail(f, fileSize, bad)
 	if err != nil {
 		return err
 	}
@@ -238,13 +270,10 @@ func (j *Journal) recoverLast(ctx context.Context) error {
 				bad.expectLSN, bad.reason, verdict.laterLSN, verdict.laterOffset),
 			Action: actionRestore}
 	}
-	if err := f.Truncate(bad.offset); err != nil {
-		return fmt.Errorf("filejournal: cut torn tail of %s: %w", seg.path, err)
+	if err := truncateDurably(f, bad.offset); err != nil {
+		return fmt.Errorf("filejournal: cut torn tail: %w", err)
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("filejournal: sync %s after cutting its tail: %w", seg.path, err)
-	}
-	j.report.Cut = &TailCut{Segment: seg.path, Offset: bad.offset, Bytes: info.Size() - bad.offset,
+	j.report.Cut = &TailCut{Segment: seg.path, Offset: bad.offset, Bytes: fileSize - bad.offset,
 		FirstLSN: bad.expectLSN, Reason: bad.reason, TornRecords: verdict.tornLSNs}
 	return nil
 }
@@ -283,8 +312,9 @@ func (j *Journal) scanSegment(ctx context.Context, seg *segment) (uint64, int64,
 }
 
 // WriteBatch implements journal.Backend: one pwrite of the encoded group,
-// then one fdatasync. After a failed write or sync the journal refuses
-// further writes; reopen it to recover.
+// then one fdatasync; before it, when the group would pass the preallocated
+// end of the segment, one preallocation (see preallocate). After a failed
+// write or sync the journal refuses further writes; reopen it to recover.
 func (j *Journal) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]byte) error {
 	j.writeMu.Lock()
 	defer j.writeMu.Unlock()
@@ -312,13 +342,14 @@ func (j *Journal) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]byte
 			return err
 		}
 	}
-	if _, err := j.active.WriteAt(buf, j.activeSize); err != nil {
-		j.failed = fmt.Errorf("write %s: %w", j.active.Name(), err)
-		return fmt.Errorf("filejournal: %w", j.failed)
+	if err := j.preallocate(j.activeSize + int64(len(buf))); err != nil {
+		return err
 	}
-	if err := unix.Fdatasync(int(j.active.Fd())); err != nil {
-		j.failed = fmt.Errorf("fdatasync %s: %w", j.active.Name(), err)
-		return fmt.Errorf("filejournal: %w", j.failed)
+	if err := j.writeAt(buf, j.activeSize); err != nil {
+		return err
+	}
+	if err := j.datasync(); err != nil {
+		return err
 	}
 	j.activeSize += int64(len(buf))
 	j.mu.Lock()
@@ -348,10 +379,14 @@ func (j *Journal) writableLocked(ctx context.Context, firstLSN uint64) error {
 	return nil
 }
 
-// rotate starts a new segment whose first record is base. The directory
-// is synced before any record goes into it, so an acknowledged record never
-// sits in a file whose name a crash could lose.
+// rotate seals the active segment (trimmed to its frames) and starts a new
+// one whose first record is base. The directory is synced before any record
+// goes into it, so an acknowledged record never sits in a file whose name a
+// crash could lose.
 func (j *Journal) rotate(base uint64) error {
+	if err := j.trimActive(); err != nil {
+		return err
+	}
 	path := segmentPath(j.dir, base)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, j.opts.FileMode)
 	if err != nil {
@@ -363,7 +398,7 @@ func (j *Journal) rotate(base uint64) error {
 		return err
 	}
 	old := j.active
-	j.active, j.activeSize = f, 0
+	j.active, j.activeSize, j.preallocEnd = f, 0, 0
 	j.mu.Lock()
 	j.segments = append(j.segments, segment{base: base, path: path})
 	j.mu.Unlock()
@@ -492,13 +527,15 @@ func (j *Journal) Report() OpenReport {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	r := j.report
+	r.ZeroTails = slices.Clone(r.ZeroTails)
 	r.CorruptSnapshots = slices.Clone(r.CorruptSnapshots)
 	r.RemovedTempFiles = slices.Clone(r.RemovedTempFiles)
 	return r
 }
 
-// Close implements journal.Backend: it closes the files and releases the
-// directory lock.
+// Close implements journal.Backend: it trims the active segment's
+// preallocated zeros (unless a write failed: then Open sorts the tail out),
+// closes the files and releases the directory lock.
 func (j *Journal) Close() error {
 	j.writeMu.Lock()
 	defer j.writeMu.Unlock()
@@ -509,7 +546,11 @@ func (j *Journal) Close() error {
 	}
 	j.closed = true
 	j.mu.Unlock()
-	return j.closeFiles()
+	var trimErr error
+	if j.failed == nil {
+		trimErr = j.trimActive()
+	}
+	return errors.Join(trimErr, j.closeFiles())
 }
 
 func (j *Journal) closeFiles() error {

@@ -1,6 +1,7 @@
 package filejournal
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 )
@@ -66,4 +67,26 @@ func judgeTail(f io.ReaderAt, size int64, bad *frameError) (tailVerdict, error) 
 		pos += headerBytes + int64(fr.length) - 1
 	}
 	return v, nil
+}
+
+// zeroTail reports whether bytes [from, size) of f are all zero.
+func zeroTail(f io.ReaderAt, from, size int64) (bool, error) {
+	window := make([]byte, min(int64(scanWindowBytes), max(size-from, 0)))
+	for pos := from; pos < size; {
+		chunk := window[:min(int64(len(window)), size-pos)]
+		if _, err := f.ReadAt(chunk, pos); err != nil && err != io.EOF {
+			return false, fmt.Errorf("filejournal: read tail: %w", err)
+		}
+		if !allZero(chunk) {
+			return false, nil
+		}
+		pos += int64(len(chunk))
+	}
+	return true, nil
+}
+
+// allZero reports whether b holds only zeros: its first byte is zero and
+// every byte equals the one before it (one memory compare, no zero buffer).
+func allZero(b []byte) bool {
+	return len(b) == 0 || b[0] == 0 && bytes.Equal(b[1:], b[:len(b)-1])
 }
