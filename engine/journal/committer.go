@@ -157,6 +157,7 @@ type Committer struct {
 	queue         []*Ticket
 	inflight      bool
 	lastTickets   int           // tickets in the group taken last (GatherWait)
+	gathering     bool          // the flusher waits for company: Enqueue signals gatherFull at GatherTickets
 	gathered      time.Duration // the flusher's: how long the group in hand waited
 	queuedRecords int           // enqueued and not yet durable, in flight included
 	queuedBytes   int64         // their payload bytes
@@ -165,6 +166,8 @@ type Committer struct {
 
 	durable     atomic.Uint64 // LSN of the last durable record
 	wake        chan struct{} // capacity 1: work or Close for the flusher
+	gatherFull  chan struct{} // capacity 1: GatherTickets queued while the flusher gathers
+	gatherTimer *time.Timer   // the flusher's: ends a gather
 	flusherDone chan struct{}
 	doneTicket  chan struct{} // closed; shared by barriers with nothing to wait for
 }
@@ -184,6 +187,8 @@ func NewCommitter(b Backend, cfg CommitterConfig) (*Committer, error) {
 		cancel:      cancel,
 		nextLSN:     b.LastLSN() + 1,
 		wake:        make(chan struct{}, 1),
+		gatherFull:  make(chan struct{}, 1),
+		gatherTimer: stoppedTimer(),
 		flusherDone: make(chan struct{}),
 		doneTicket:  make(chan struct{}),
 	}
@@ -244,7 +249,17 @@ func (c *Committer) Enqueue(recs ...[]byte) (*Ticket, error) {
 	c.queuedRecords += len(recs)
 	c.queuedBytes += bytes
 	c.queue = append(c.queue, t)
+	full := c.gathering && len(c.queue) >= c.cfg.GatherTickets
+	if full {
+		c.gathering = false // one signal per gather
+	}
 	c.mu.Unlock()
+	if full {
+		select {
+		case c.gatherFull <- struct{}{}:
+		default:
+		}
+	}
 	c.signal()
 	return t, nil
 }
@@ -325,6 +340,13 @@ func (c *Committer) stateErrLocked() error {
 	return nil
 }
 
+// stoppedTimer returns a timer that has not been started.
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
 func (c *Committer) signal() {
 	select {
 	case c.wake <- struct{}{}:
@@ -374,11 +396,24 @@ func (c *Committer) nextGroup(group []*Ticket) ([]*Ticket, bool) {
 		return group, false
 	}
 	if c.cfg.GatherWait > 0 && c.lastTickets > 1 && len(c.queue) < c.cfg.GatherTickets && !c.closing {
+		// Wait for company: GatherWait at most, less once GatherTickets
+		// are queued (Enqueue signals gatherFull then).
+		c.gathering = true
+		select { // a signal that came too late for the previous gather
+		case <-c.gatherFull:
+		default:
+		}
 		c.mu.Unlock()
 		slept := time.Now()
-		time.Sleep(c.cfg.GatherWait)
+		c.gatherTimer.Reset(c.cfg.GatherWait)
+		select {
+		case <-c.gatherFull:
+			c.gatherTimer.Stop()
+		case <-c.gatherTimer.C:
+		}
 		c.gathered = time.Since(slept)
 		c.mu.Lock()
+		c.gathering = false
 		if c.err != nil {
 			return group, false
 		}

@@ -293,3 +293,65 @@ func TestCommitterGather(t *testing.T) {
 		t.Errorf("lone callers waited: %+v", groups[n-3:])
 	}
 }
+
+// TestCommitterGatherEndsWhenFull: a gather ends as soon as GatherTickets
+// are queued, not at GatherWait.
+func TestCommitterGatherEndsWhenFull(t *testing.T) {
+	m := journal.NewMemBackend(journal.DefaultMemOptions())
+	groups := make(chan journal.GroupStats, 1024)
+	cfg := journaltest.TestConfig()
+	cfg.GatherWait, cfg.GatherTickets = journal.MaxGatherWait, 4
+	cfg.OnGroup = func(g journal.GroupStats) {
+		select {
+		case groups <- g:
+		default:
+		}
+	}
+	c := journaltest.MustCommitter(t, m, cfg)
+	defer c.Close(context.Background())
+	enqueue := func() *journal.Ticket {
+		t.Helper()
+		tk, err := c.Enqueue([]byte("r"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk
+	}
+	waitAll := func(tks []*journal.Ticket) journal.GroupStats {
+		t.Helper()
+		for _, tk := range tks {
+			if err := tk.Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var last journal.GroupStats
+		for seen := 0; seen < len(tks); seen += last.Tickets {
+			select {
+			case last = <-groups:
+			case <-time.After(10 * time.Second):
+				t.Fatal("no group reported")
+			}
+		}
+		return last
+	}
+	for attempt := 0; attempt < 20; attempt++ {
+		// A burst, so that the next group gathers.
+		if g := waitAll([]*journal.Ticket{enqueue(), enqueue(), enqueue()}); g.Tickets < 2 {
+			continue
+		}
+		// One caller, then, once the flusher gathers, three more: the
+		// fourth fills the group.
+		tks := []*journal.Ticket{enqueue()}
+		time.Sleep(cfg.GatherWait / 5)
+		tks = append(tks, enqueue(), enqueue(), enqueue())
+		g := waitAll(tks)
+		if g.Gathered == 0 || g.Tickets != len(tks) {
+			continue // the flusher did not gather these four together; try again
+		}
+		if g.Gathered >= cfg.GatherWait {
+			t.Fatalf("a full group waited %v, the whole GatherWait %v", g.Gathered, cfg.GatherWait)
+		}
+		return
+	}
+	t.Fatal("no attempt gathered four tickets into one group")
+}
