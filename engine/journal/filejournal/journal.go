@@ -37,12 +37,15 @@ type Options struct {
 	// between writes; a larger one is dropped after use.
 	MaxRetainedWriteBufferBytes int
 	// PreallocateBytes is the chunk by which the active segment is extended
-	// with written zeros, made durable with their own fdatasync, before a
-	// group needs them: a group then overwrites blocks inside the file size
-	// and its fdatasync commits data only, no file-system metadata. The file
-	// grows to the next multiple of PreallocateBytes past the group's end,
-	// never past MaxSegmentBytes unless the group itself goes further. 0
-	// turns preallocation off: every group appends. At most
+	// with written zeros, ahead of the groups: the group that passes the
+	// preallocated end writes the zeros after its own bytes and its
+	// fdatasync makes them durable; later groups then overwrite blocks
+	// inside the file size and their fdatasync commits data only, no
+	// file-system metadata. The file grows to the next multiple of
+	// PreallocateBytes past the group's end, never past MaxSegmentBytes
+	// unless the group itself goes further. The extending group's extra
+	// time grows with the chunk (about 1 ms for 256 KiB, 10-15 ms for 4 MiB
+	// here). 0 turns preallocation off: every group appends. At most
 	// MaxPreallocateBytes.
 	PreallocateBytes int64
 	// FileMode and DirMode are the permissions of new files and of the
@@ -62,7 +65,7 @@ func DefaultOptions() Options {
 		MaxSnapshotsKept:            2,
 		ReadBufferBytes:             256 << 10,
 		MaxRetainedWriteBufferBytes: 8 << 20,
-		PreallocateBytes:            4 << 20,
+		PreallocateBytes:            256 << 10,
 		FileMode:                    0o644,
 		DirMode:                     0o755,
 	}
@@ -312,8 +315,8 @@ func (j *Journal) scanSegment(ctx context.Context, seg *segment) (uint64, int64,
 }
 
 // WriteBatch implements journal.Backend: one pwrite of the encoded group,
-// then one fdatasync; before it, when the group would pass the preallocated
-// end of the segment, one preallocation (see preallocate). After a failed
+// then one fdatasync; between them, when the group passes the preallocated
+// end of the segment, the zeros that extend it (see preallocate). After a failed
 // write or sync the journal refuses further writes; reopen it to recover.
 func (j *Journal) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]byte) error {
 	j.writeMu.Lock()
@@ -342,16 +345,18 @@ func (j *Journal) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]byte
 			return err
 		}
 	}
-	if err := j.preallocate(j.activeSize + int64(len(buf))); err != nil {
+	if err := j.writeAt(buf, j.activeSize); err != nil {
 		return err
 	}
-	if err := j.writeAt(buf, j.activeSize); err != nil {
+	preallocEnd, err := j.preallocate(j.activeSize + int64(len(buf)))
+	if err != nil {
 		return err
 	}
 	if err := j.datasync(); err != nil {
 		return err
 	}
 	j.activeSize += int64(len(buf))
+	j.preallocEnd = max(preallocEnd, j.activeSize)
 	j.mu.Lock()
 	j.lastLSN = firstLSN + uint64(len(recs)) - 1
 	j.segments[len(j.segments)-1].size = j.activeSize

@@ -10,38 +10,40 @@ import (
 // zeroWriteBytes is the largest zero buffer preallocate writes at a time.
 const zeroWriteBytes = 1 << 20
 
-// preallocate makes sure the active segment's file reaches end (the end of
-// the group about to be written), extending it with written zeros and one
-// fdatasync when it does not. Written zeros, not fallocate: an unwritten
-// extent is converted on the first write into it, and that conversion is
-// metadata the group's fdatasync would commit again. With the zeros durable
-// first, a group overwrites allocated blocks inside the file size and its
-// fdatasync writes data only.
+// preallocate extends the active segment with written zeros when a group
+// (about to be written at start, ending at end) would pass its preallocated
+// end: to the next multiple of PreallocateBytes past end, never past
+// MaxSegmentBytes unless the group itself goes further. The zeros are
+// written here, to the page cache, right after the group's bytes; the
+// group's own fdatasync then makes both durable, so an extension costs that
+// one group the zero bytes' transfer and one file-size commit, and no other
+// group waits for it. Written zeros, not fallocate: an unwritten extent is
+// converted on the first write into it, and that conversion is metadata
+// every later group's fdatasync would commit again. With the zeros durable,
+// a later group overwrites allocated blocks inside the file size and its
+// fdatasync writes data only. A chunk of a few hundred KiB keeps an
+// extending group's extra time near a millisecond (DefaultOptions).
 //
-// A crash after preallocate leaves the segment ending in zeros after its
+// A crash after an extension leaves the segment ending in zeros after its
 // last frame; Open trims them (trimZeroTail). Sealed and cleanly closed
 // segments carry none (trimActive).
-func (j *Journal) preallocate(end int64) error {
+func (j *Journal) preallocate(end int64) (int64, error) {
 	chunk := j.opts.PreallocateBytes
 	if chunk == 0 || end <= j.preallocEnd {
-		return nil
+		return j.preallocEnd, nil
 	}
 	target := min((end+chunk-1)/chunk*chunk, max(j.opts.MaxSegmentBytes, end))
 	if j.zeros == nil {
 		j.zeros = make([]byte, min(chunk, zeroWriteBytes))
 	}
-	for off := j.preallocEnd; off < target; {
+	for off := max(end, j.preallocEnd); off < target; {
 		n := min(int64(len(j.zeros)), target-off)
 		if err := j.writeAt(j.zeros[:n], off); err != nil {
-			return err
+			return 0, err
 		}
 		off += n
 	}
-	if err := j.datasync(); err != nil {
-		return err
-	}
-	j.preallocEnd = target
-	return nil
+	return target, nil
 }
 
 // trimActive truncates the active segment to its frames, dropping its
