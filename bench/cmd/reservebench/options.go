@@ -30,6 +30,7 @@ type options struct {
 	warmup      time.Duration
 	connections int   // the open loop's workers: the first of connList
 	connList    []int // closed loops measured; each target's peak is its best
+	rounds      int   // rounds of closed loops over all targets
 	skus        int
 	zipfS       float64
 	lines       int
@@ -56,6 +57,8 @@ const (
 	dialTimeout    = 2 * time.Second
 	seedOnHand     = 1_000_000_000 // units per SKU: never runs out, holds are released
 	holdTTLSeconds = 300
+	// MaxRounds bounds -rounds.
+	MaxRounds = 10
 )
 
 func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (options, error) {
@@ -66,6 +69,8 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.DurationVar(&o.warmup, "warmup", 2*time.Second, "unmeasured load before each phase")
 	conns := fs.String("connections", "64,256",
 		"keep-alive connections of the closed loops, comma-separated: each target's peak is its best (the open loop uses the first)")
+	fs.IntVar(&o.rounds, "rounds", 2,
+		"rounds of closed loops, each over every target and -connections count in turn: each target's peak is its best over all")
 	fs.IntVar(&o.skus, "skus", 10_000, "SKUs the holds draw from")
 	fs.Float64Var(&o.zipfS, "zipf-s", 1.1, "Zipf exponent of SKU popularity (> 1)")
 	fs.IntVar(&o.lines, "lines", 1, "lines (distinct SKUs) per hold")
@@ -87,7 +92,7 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	fs.BoolVar(&o.inProcess, "in-process", false,
 		"run each server in this process, sharing its scheduler with the load generator (default: a child process per server)")
 	fs.StringVar(&o.serve, "serve", "", "internal: run as the child process serving this target until stdin closes")
-	fs.BoolVar(&o.quick, "quick", false, "a few-second smoke run: -duration 2s -warmup 500ms unless given")
+	fs.BoolVar(&o.quick, "quick", false, "a few-second smoke run: -duration 2s -warmup 500ms -rounds 1 unless given")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -102,6 +107,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		}
 		if !set["warmup"] {
 			o.warmup = quickWarmup
+		}
+		if !set["rounds"] {
+			o.rounds = 1
 		}
 	}
 	for _, c := range strings.Split(*conns, ",") {
@@ -126,6 +134,9 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.openRate < 0 {
 		return o, errors.New("-open-rate must not be negative")
+	}
+	if o.rounds < 1 || o.rounds > MaxRounds {
+		return o, fmt.Errorf("-rounds: %d is not a count from 1 to %d", o.rounds, MaxRounds)
 	}
 	if o.warmup < 0 {
 		return o, errors.New("-warmup must not be negative")

@@ -33,6 +33,10 @@ type phase struct {
 	// was measured; 0 when unknown (a server in this process).
 	serverCPU time.Duration
 	conns     int // closed loop: the connections of the best measurement
+	round     int // closed loop: the round of the best measurement (from 1)
+	// others are the closed-loop measurements that were not the best, as
+	// the note lists them.
+	others []string
 }
 
 // addNote appends to the row's note.
@@ -86,36 +90,54 @@ type bench struct {
 	progress io.Writer
 }
 
-// measure finds the target's peak: for each -connections count it warms
-// the target up and measures a closed loop; the row keeps the best, and
-// its note lists the others.
-func (b *bench) measure(ctx context.Context, s *served, p *phase, name string) {
-	var others []string
-	for i, conns := range b.o.connList {
+// measure is one round of a target's peak search: for each -connections
+// count it warms the target up and measures a closed loop; the row keeps
+// the best over all rounds, and sweepNote lists the others.
+func (b *bench) measure(ctx context.Context, s *served, p *phase, name string, round int) {
+	for _, conns := range b.o.connList {
 		if err := b.warmUp(ctx, s, name, conns); err != nil {
 			p.err = err
 			return
 		}
-		fmt.Fprintf(b.progress, "reservebench: %s: closed loop, %d connections, %v\n", name, conns, b.o.duration)
+		fmt.Fprintf(b.progress, "reservebench: %s: round %d of %d, closed loop, %d connections, %v\n",
+			name, round, b.o.rounds, conns, b.o.duration)
 		res, cpu, err := b.measureServer(s, func() (loadgen.Result, error) {
-			return loadgen.Run(ctx, b.o.closedLoop(s.Addr, s.Token, fmt.Sprintf("%s-m%d-%s", name, conns, b.nonce), b.o.duration, conns))
+			return loadgen.Run(ctx, b.o.closedLoop(s.Addr, s.Token, fmt.Sprintf("%s-m%d-%d-%s", name, round, conns, b.nonce), b.o.duration, conns))
 		})
 		if err != nil {
 			p.err = err
 			return
 		}
-		if i == 0 || res.HoldsPerSec() > p.result.HoldsPerSec() {
-			if i > 0 {
-				others = append(others, fmt.Sprintf("%d conns: %.0f", p.conns, p.result.HoldsPerSec()))
+		if p.conns == 0 || res.HoldsPerSec() > p.result.HoldsPerSec() {
+			if p.conns != 0 {
+				p.others = append(p.others, b.sweepLabel(p.round, p.conns, p.result.HoldsPerSec()))
 			}
-			p.result, p.serverCPU, p.conns = res, cpu, conns
+			p.result, p.serverCPU, p.conns, p.round = res, cpu, conns, round
 		} else {
-			others = append(others, fmt.Sprintf("%d conns: %.0f", conns, res.HoldsPerSec()))
+			p.others = append(p.others, b.sweepLabel(round, conns, res.HoldsPerSec()))
 		}
 	}
-	if len(b.o.connList) > 1 {
-		p.addNote(fmt.Sprintf("best at %d connections (%s holds/s)", p.conns, strings.Join(others, ", ")))
+}
+
+// sweepLabel names one closed-loop measurement in a row's note.
+func (b *bench) sweepLabel(round, conns int, holdsPerSec float64) string {
+	if b.o.rounds > 1 {
+		return fmt.Sprintf("round %d, %d conns: %.0f", round, conns, holdsPerSec)
 	}
+	return fmt.Sprintf("%d conns: %.0f", conns, holdsPerSec)
+}
+
+// sweepNote adds to a peak row which measurement was its best and what
+// the others measured.
+func (b *bench) sweepNote(p *phase) {
+	if p.conns == 0 || len(p.others) == 0 {
+		return
+	}
+	best := fmt.Sprintf("best at %d connections", p.conns)
+	if b.o.rounds > 1 {
+		best += fmt.Sprintf(" in round %d of %d", p.round, b.o.rounds)
+	}
+	p.addNote(fmt.Sprintf("%s (%s holds/s)", best, strings.Join(p.others, ", ")))
 }
 
 // warmUp runs unmeasured load.
@@ -153,21 +175,14 @@ func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (l
 	return res, used, err
 }
 
-// runStockd measures stockd's peak, then its latency at half the peak.
-func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
-	peak = phase{name: "stockd (file journal, fdatasync)", mode: loadgen.ClosedLoop}
-	half = phase{name: "stockd at 50% of peak", mode: loadgen.OpenLoop}
+// startStockd starts the stockd target for its peak row.
+func (b *bench) startStockdTarget(ctx context.Context, peak, half *phase) *served {
 	s, err := b.start(ctx, targetStockd)
 	if err != nil {
 		peak.err = err
 		half.skipped = "stockd did not start"
-		return peak, half
+		return nil
 	}
-	defer func() {
-		if err := s.stop(); err != nil && peak.err == nil {
-			peak.err = fmt.Errorf("stop: %w", err)
-		}
-	}()
 	peak.note = s.Note
 	if b.o.gatherWait > 0 {
 		peak.addNote("gather_wait " + b.o.gatherWait.String())
@@ -175,24 +190,28 @@ func (b *bench) runStockd(ctx context.Context) (peak, half phase) {
 	if b.o.openRate > 0 {
 		peak.skipped = "-open-rate given"
 		half.name = "stockd at -open-rate"
+	}
+	return s
+}
+
+// runHalf measures stockd in the open loop at half its peak, or at
+// -open-rate.
+func (b *bench) runHalf(ctx context.Context, s *served, peak phase, half *phase) {
+	switch {
+	case b.o.openRate > 0:
 		half.offered = b.o.openRate
 		if err := b.warmUp(ctx, s, "stockd", b.o.connections); err != nil {
 			half.err = err
-			return peak, half
+			return
 		}
-		b.measureAt(ctx, s, &half, "stockd", half.offered)
-		half.addNote(fmt.Sprintf("%.0f holds/s offered", half.offered))
-		return peak, half
-	}
-	b.measure(ctx, s, &peak, "stockd")
-	if p := peak.problem(); p != "" {
+	case peak.problem() != "":
 		half.skipped = "no usable peak"
-		return peak, half
+		return
+	default:
+		half.offered = peak.result.HoldsPerSec() / 2
 	}
-	half.offered = peak.result.HoldsPerSec() / 2
-	b.measureAt(ctx, s, &half, "stockd", half.offered)
+	b.measureAt(ctx, s, half, "stockd", half.offered)
 	half.addNote(fmt.Sprintf("%.0f holds/s offered", half.offered))
-	return peak, half
 }
 
 // stockd is an engine running in this process.
@@ -277,48 +296,18 @@ func seedStock(ctx context.Context, eng *engine.Engine, skus []string) error {
 	return nil
 }
 
-// runNoop measures the no-op server's peak (the HTTP stack's ceiling)
-// and, when rate > 0, its latency at that rate: the same open loop as
-// stockd's half-peak row, on a server that does nothing, so that the load
-// generator's and the machine's share of that row's latency shows.
-func (b *bench) runNoop(ctx context.Context, rate float64) (peak, atRate phase) {
-	peak = phase{name: "no-op fasthttp", mode: loadgen.ClosedLoop}
-	atRate = phase{name: "no-op at stockd's 50% rate (control)", mode: loadgen.OpenLoop, offered: rate}
-	s, err := b.start(ctx, targetNoop)
-	if err != nil {
-		peak.err, atRate.skipped = err, "no-op server did not start"
-		return peak, atRate
-	}
-	b.measure(ctx, s, &peak, "noop")
-	if rate > 0 {
-		b.measureAt(ctx, s, &atRate, "noop", rate)
-		atRate.addNote(fmt.Sprintf("%.0f holds/s offered", rate))
-	} else {
+// runNoopAt measures the no-op server at rate holds/s when rate > 0: the
+// same open loop as stockd's half-peak row, on a server that does nothing,
+// so that the load generator's and the machine's share of that row's
+// latency shows.
+func (b *bench) runNoopAt(ctx context.Context, s *served, atRate *phase, rate float64) {
+	if rate <= 0 {
 		atRate.skipped = "no stockd rate to match"
+		return
 	}
-	if err := s.stop(); err != nil && peak.err == nil {
-		peak.err = err
-	}
-	return peak, atRate
-}
-
-// runRowLock measures the PostgreSQL row-lock baseline in a schema of its
-// own, dropped afterwards.
-func (b *bench) runRowLock(ctx context.Context) phase {
-	p := phase{name: fmt.Sprintf("row-lock PostgreSQL (%d conns)", baseline.RowLockPoolConns), mode: loadgen.ClosedLoop}
-	if b.o.databaseURL == "" {
-		p.skipped = errNoDatabase.Error()
-		return p
-	}
-	s, err := b.start(ctx, targetRowLock)
-	if err != nil {
-		p.err = err
-		return p
-	}
-	p.note = s.Note
-	b.measure(ctx, s, &p, "rowlock")
-	p.err = errors.Join(p.err, s.stop())
-	return p
+	atRate.offered = rate
+	b.measureAt(ctx, s, atRate, "noop", rate)
+	atRate.addNote(fmt.Sprintf("%.0f holds/s offered", rate))
 }
 
 // serveLoopback serves srv on 127.0.0.1 until stop.

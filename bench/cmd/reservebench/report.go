@@ -156,9 +156,9 @@ func (r *report) setting() string {
 	o := r.o
 	return fmt.Sprintf("reservebench %s: %s/%s, %d CPUs (GOMAXPROCS %d), %s; %s connections, %d SKUs (Zipf s=%g), "+
 		"%d line(s) per hold, each hold released after; %v per phase after %v warm-up; "+
-		"%s",
+		"peaks the best of %d interleaved round(s) over the targets; %s",
 		r.started.Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		runtime.Version(), joinInts(o.connList), o.skus, o.zipfS, o.lines, o.duration, o.warmup, o.placement())
+		runtime.Version(), joinInts(o.connList), o.skus, o.zipfS, o.lines, o.duration, o.warmup, o.rounds, o.placement())
 }
 
 func (r *report) printMarkdown(w io.Writer) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"stockd/bench/baseline"
 	"stockd/bench/loadgen"
 	"stockd/engine"
 )
@@ -66,33 +67,96 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := o.openLoop("127.0.0.1:1", "", "check", 1).Validate(); err != nil {
 		return err
 	}
-	rep := &report{o: o, started: time.Now()}
-	notRun := func(name string, mode loadgen.Mode) phase {
-		return phase{name: name, mode: mode, skipped: "not in -targets"}
-	}
-	if o.runs(targetStockd) {
-		rep.stockd, rep.half = b.runStockd(ctx)
-	} else {
-		rep.stockd = notRun("stockd (file journal, fdatasync)", loadgen.ClosedLoop)
-		rep.half = notRun("stockd at 50% of peak", loadgen.OpenLoop)
-	}
-	if o.runs(targetNoop) {
-		rep.noop, rep.noopHalf = b.runNoop(ctx, rep.half.offered)
-	} else {
-		rep.noop = notRun("no-op fasthttp", loadgen.ClosedLoop)
-		rep.noopHalf = notRun("no-op at stockd's 50% rate (control)", loadgen.OpenLoop)
-	}
-	if o.runs(targetRowLock) {
-		rep.rowLck = b.runRowLock(ctx)
-	} else {
-		rep.rowLck = notRun("row-lock PostgreSQL", loadgen.ClosedLoop)
-	}
+	rep := b.runTargets(ctx)
 	rep.print(stdout)
 	if err := rep.err(); err != nil {
 		return fmt.Errorf("some phases failed: %w", err)
 	}
 	return nil
 }
+
+// runTargets starts every server -targets names, measures their peaks in
+// -rounds interleaved rounds (stockd, no-op, row-lock, again: a machine
+// whose speed drifts during the run then weighs on every target alike),
+// then the open loops at half of stockd's peak, and stops the servers.
+func (b *bench) runTargets(ctx context.Context) *report {
+	o := b.o
+	rep := &report{o: o, started: time.Now(),
+		stockd:   phase{name: "stockd (file journal, fdatasync)", mode: loadgen.ClosedLoop},
+		half:     phase{name: "stockd at 50% of peak", mode: loadgen.OpenLoop},
+		noop:     phase{name: "no-op fasthttp", mode: loadgen.ClosedLoop},
+		noopHalf: phase{name: "no-op at stockd's 50% rate (control)", mode: loadgen.OpenLoop},
+		rowLck:   phase{name: fmt.Sprintf("row-lock PostgreSQL (%d conns)", baseline.RowLockPoolConns), mode: loadgen.ClosedLoop},
+	}
+	type target struct {
+		name string
+		s    *served
+		peak *phase
+	}
+	var targets []target
+	defer func() {
+		for _, t := range targets {
+			if err := t.s.stop(); err != nil {
+				t.peak.err = errors.Join(t.peak.err, fmt.Errorf("stop: %w", err))
+			}
+		}
+	}()
+	var stockdServer, noopServer *served
+	if o.runs(targetStockd) {
+		if stockdServer = b.startStockdTarget(ctx, &rep.stockd, &rep.half); stockdServer != nil {
+			targets = append(targets, target{"stockd", stockdServer, &rep.stockd})
+		}
+	} else {
+		rep.stockd.skipped, rep.half.skipped = notInTargets, notInTargets
+	}
+	if o.runs(targetNoop) {
+		if s, err := b.start(ctx, targetNoop); err != nil {
+			rep.noop.err, rep.noopHalf.skipped = err, "no-op server did not start"
+		} else {
+			noopServer = s
+			targets = append(targets, target{"noop", s, &rep.noop})
+		}
+	} else {
+		rep.noop.skipped, rep.noopHalf.skipped = notInTargets, notInTargets
+	}
+	switch {
+	case !o.runs(targetRowLock):
+		rep.rowLck.skipped = notInTargets
+	case o.databaseURL == "":
+		rep.rowLck.skipped = errNoDatabase.Error()
+	default:
+		if s, err := b.start(ctx, targetRowLock); err != nil {
+			rep.rowLck.err = err
+		} else {
+			rep.rowLck.note = s.Note
+			targets = append(targets, target{"rowlock", s, &rep.rowLck})
+		}
+	}
+	for round := 1; round <= o.rounds; round++ {
+		for _, t := range targets {
+			if t.peak.skipped == "" && t.peak.err == nil {
+				b.measure(ctx, t.s, t.peak, t.name, round)
+			}
+		}
+	}
+	for _, t := range targets {
+		b.sweepNote(t.peak)
+	}
+	if stockdServer != nil {
+		b.runHalf(ctx, stockdServer, rep.stockd, &rep.half)
+	}
+	if noopServer != nil && rep.noopHalf.skipped == "" {
+		rate := rep.half.offered
+		if o.openRate > 0 {
+			rate = 0 // no ratios with -open-rate: nothing to match
+		}
+		b.runNoopAt(ctx, noopServer, &rep.noopHalf, rate)
+	}
+	return rep
+}
+
+// notInTargets is the skip reason of a row -targets leaves out.
+const notInTargets = "not in -targets"
 
 // lockedWriter serialises writes to w.
 type lockedWriter struct {

@@ -42,6 +42,8 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-connections=0"},
 		{"-connections=64,many"},
 		{"-serve=elsewhere"},
+		{"-rounds=0"},
+		{"-rounds=11"},
 	} {
 		var out, progress bytes.Buffer
 		if err := run(t.Context(), args, &out, &progress, noEnv); err == nil {
@@ -68,7 +70,7 @@ func TestCommandLineHidesDatabaseURL(t *testing.T) {
 
 func TestRunMeasuresStockd(t *testing.T) {
 	var out, progress bytes.Buffer
-	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4,8", "-skus=450", "-targets=stockd"}
+	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4,8", "-rounds=2", "-skus=450", "-targets=stockd,noop"}
 	if err := run(t.Context(), args, &out, &progress, noEnv); err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
@@ -81,9 +83,30 @@ func TestRunMeasuresStockd(t *testing.T) {
 	if !strings.Contains(got, "best at ") || !strings.Contains(got, " µs |") {
 		t.Errorf("no connection sweep or server CPU in the stockd row:\n%s", got)
 	}
+	// Two rounds over two targets and two connection counts: each peak
+	// row names its best and lists the three other measurements.
+	for _, row := range []string{"| stockd (file journal, fdatasync) | closed |", "| no-op fasthttp | closed |"} {
+		line := lineWith(got, row)
+		if !strings.Contains(line, " of 2 (") || strings.Count(line, "round ") != 4 {
+			t.Errorf("peak row does not list its rounds:\n%s", line)
+		}
+	}
+	if strings.Contains(got, "| no-op at stockd's 50% rate (control) | open |  |") {
+		t.Errorf("no control row at stockd's rate:\n%s", got)
+	}
 	if !strings.Contains(got, "| stockd at 50% of peak | open | ") || strings.Contains(got, "| p99 at 50% of stockd's peak | n/a") {
 		t.Errorf("no half-peak measurement:\n%s", got)
 	}
+}
+
+// lineWith is the first line of s that contains sub, "" when none does.
+func lineWith(s, sub string) string {
+	for line := range strings.Lines(s) {
+		if strings.Contains(line, sub) {
+			return line
+		}
+	}
+	return ""
 }
 
 // TestMain lets this test binary be the server child process that run
