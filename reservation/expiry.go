@@ -88,19 +88,29 @@ func (q expiryHeap) down(i int) bool {
 // hold index's open-addressing table) maps entryOf(hash, ring position)
 // to them. A lookup hashes the id once and compares strings only on a hash
 // match; evicting the oldest id needs its stored hash, not its bytes;
-// neither the table nor the ring is rebuilt as ids come and go. prefetch
-// lets a batch start loading an upcoming event's slots before it is
-// applied.
+// neither the table nor the ring is rebuilt as ids come and go. The ring
+// is made of fixed chunks of windowChunk ids, added as it fills: it never
+// reallocates and copies itself the way one growing slice would (with a
+// window of a million ids, that copying was most of an insert's cost), and
+// a small window takes little memory. prefetch lets a batch start loading
+// an upcoming event's slots before it is applied.
 //
-// Invariants: every id in the ring has exactly one table entry; ring[head]
-// is the oldest once the ring is full.
+// Invariants: every id in the ring has exactly one table entry; position
+// head is the oldest once the ring is full (n == size).
 type idWindow struct {
-	seed  maphash.Seed
-	table slotTable
-	ring  []windowID
-	head  int
-	size  int
+	seed   maphash.Seed
+	table  slotTable
+	chunks [][]windowID
+	n      int // positions in use
+	head   int
+	size   int
 }
+
+// windowChunk is the ids in one chunk of the ring.
+const (
+	windowChunkBits = 12
+	windowChunk     = 1 << windowChunkBits
+)
 
 type windowID struct {
 	id   string
@@ -111,9 +121,16 @@ func (w *idWindow) init(size int) {
 	w.size = size
 	w.seed = maphash.MakeSeed()
 	w.table = newSlotTable()
-	w.ring = w.ring[:0]
-	w.head = 0
+	w.chunks, w.n, w.head = nil, 0, 0
 }
+
+// at is the ring's position pos.
+func (w *idWindow) at(pos int) *windowID {
+	return &w.chunks[uint(pos)>>windowChunkBits][uint(pos)&(windowChunk-1)]
+}
+
+// len is the number of ids the window holds.
+func (w *idWindow) len() int { return w.n }
 
 func (w *idWindow) hash(id string) uint32 { return uint32(maphash.String(w.seed, id)) }
 
@@ -127,7 +144,7 @@ func (w *idWindow) lookup(id string) (uint32, bool) {
 		if e == 0 {
 			return h, false
 		}
-		if entryHash(e) == h && w.ring[entryRef(e)].id == id {
+		if entryHash(e) == h && w.at(int(entryRef(e))).id == id {
 			return h, true
 		}
 	}
@@ -141,15 +158,18 @@ func (w *idWindow) has(id string) bool {
 // insert remembers an id lookup did not find (h is its hash), evicting
 // the oldest when full.
 func (w *idWindow) insert(id string, h uint32) {
-	pos := len(w.ring)
+	pos := w.n
 	if pos < w.size {
-		w.ring = append(w.ring, windowID{id, h})
+		if pos%windowChunk == 0 {
+			w.chunks = append(w.chunks, make([]windowID, min(windowChunk, w.size-pos)))
+		}
+		w.n++
 	} else {
 		pos = w.head
-		w.table.remove(entryOf(w.ring[pos].hash, uint32(pos)))
-		w.ring[pos] = windowID{id, h}
+		w.table.remove(entryOf(w.at(pos).hash, uint32(pos)))
 		w.head = (w.head + 1) % w.size
 	}
+	*w.at(pos) = windowID{id, h}
 	w.table.insert(entryOf(h, uint32(pos)))
 }
 
@@ -160,14 +180,15 @@ func (w *idWindow) add(id string) { w.insert(id, w.hash(id)) }
 // the slot of the id that insert will evict.
 func (w *idWindow) prefetch(id string, ahead int) {
 	w.table.prefetch(w.hash(id))
-	if len(w.ring) == w.size && w.size > 0 {
-		w.table.prefetch(w.ring[(w.head+ahead)%w.size].hash)
+	if w.n == w.size && w.size > 0 {
+		w.table.prefetch(w.at((w.head + ahead) % w.size).hash)
 	}
 }
 
+// each calls fn with every id, oldest first.
 func (w *idWindow) each(fn func(string)) {
-	for i := range w.ring {
-		fn(w.ring[(w.head+i)%len(w.ring)].id)
+	for i := range w.n {
+		fn(w.at((w.head + i) % w.n).id)
 	}
 }
 

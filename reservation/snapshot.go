@@ -49,7 +49,7 @@ func (l *Ledger) AppendSnapshot(dst []byte) []byte {
 	dst = l.appendCells(dst)
 	dst = l.appendPrices(dst)
 	dst = l.appendHolds(dst)
-	dst = binary.AppendUvarint(dst, uint64(len(l.dedupe.ring)))
+	dst = binary.AppendUvarint(dst, uint64(l.dedupe.len()))
 	l.dedupe.each(func(id string) { dst = appendString(dst, id) })
 	offsets := l.Offsets(nil)
 	dst = binary.AppendUvarint(dst, uint64(len(offsets)))
