@@ -24,7 +24,8 @@ import (
 const (
 	// MaxIngestBatch is the most events applied as one journal group.
 	MaxIngestBatch = 1024
-	// ingestQueue is how many fetched messages wait for the applier.
+	// ingestQueue is how many fetched messages wait for the applier (the
+	// fetch stage waits beyond).
 	ingestQueue = 8192
 	// MaxSeqSources bounds the 1C sources whose seq is tracked for gaps
 	// (SeqWindow bits each).
@@ -130,10 +131,11 @@ type applied struct {
 //	fetch+decode ──(bounded)──▶ apply (batches, one journal enqueue each)
 //	            ──(at most MaxIngestInFlight batches)──▶ wait durable, commit offsets
 //
-// Order is kept: one goroutine per stage, FIFO channels between them.
+// Order is kept: one goroutine per stage, FIFO hand-offs between them (a
+// fetchQueue, then a channel of batches).
 func (in *ingest) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	msgs := make(chan fetched, ingestQueue)
+	msgs := newFetchQueue(ingestQueue)
 	acks := make(chan applied, MaxIngestInFlight)
 	ackErr := make(chan error, 1)
 	var stages sync.WaitGroup
@@ -164,61 +166,45 @@ func (in *ingest) run(ctx context.Context) error {
 	return err
 }
 
-// applyLoop batches fetched messages and applies each batch.
-func (in *ingest) applyLoop(ctx context.Context, msgs <-chan fetched, acks chan<- applied) error {
-	batch := make([]fetched, 0, MaxIngestBatch)
+// applyLoop takes what the fetch stage queued, in batches, and applies
+// each batch.
+func (in *ingest) applyLoop(ctx context.Context, msgs *fetchQueue, acks chan<- applied) error {
+	var taken []fetched
 	gapCheck := time.NewTicker(seqGapCheckInterval)
 	defer gapCheck.Stop()
 	for {
-		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-gapCheck.C:
-			if len(msgs) == 0 { // caught up: a hole now is not a partition lagging behind
+			if msgs.empty() { // caught up: a hole now is not a partition lagging behind
 				in.reportGaps(in.seq.expired(in.now()))
 			}
 			continue
-		case f := <-msgs:
-			batch = append(batch, f)
+		case <-msgs.ready:
 		}
-		batch = drain(msgs, batch)
-		a, err := in.applyBatch(ctx, batch)
-		if err != nil {
-			if ctx.Err() != nil {
+		taken = msgs.take(taken)
+		for rest := taken; len(rest) > 0; {
+			batch := nextBatch(rest)
+			rest = rest[len(batch):]
+			a, err := in.applyBatch(ctx, batch)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			select {
+			case acks <- a:
+			case <-ctx.Done():
 				return nil
 			}
-			return err
-		}
-		select {
-		case acks <- a:
-		case <-ctx.Done():
-			return nil
 		}
 	}
-}
-
-// drain adds queued messages to batch up to MaxIngestBatch messages or
-// MaxIngestBatchBytes, without waiting.
-func drain(msgs <-chan fetched, batch []fetched) []fetched {
-	var size int
-	for _, f := range batch {
-		size += len(f.msg.Value)
-	}
-	for len(batch) < cap(batch) && size < MaxIngestBatchBytes {
-		select {
-		case f := <-msgs:
-			batch = append(batch, f)
-			size += len(f.msg.Value)
-		default:
-			return batch
-		}
-	}
-	return batch
 }
 
 // fetch reads messages and decodes them, in partition order.
-func (in *ingest) fetch(ctx context.Context, out chan<- fetched) {
+func (in *ingest) fetch(ctx context.Context, out *fetchQueue) {
 	for {
 		m, err := in.reader.FetchMessage(ctx)
 		if err != nil {
@@ -237,9 +223,7 @@ func (in *ingest) fetch(ctx context.Context, out chan<- fetched) {
 		f.ev.Source = reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 		f.ev.Event, f.err = reservation.DecodeEvent(m.Value)
 		f.ev.Skip = f.err != nil
-		select {
-		case out <- f:
-		case <-ctx.Done():
+		if !out.put(ctx, f) {
 			return
 		}
 	}
