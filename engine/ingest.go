@@ -367,13 +367,11 @@ func dlqMessage(m kafkago.Message, reason error) kafkago.Message {
 	return kafkago.Message{Key: m.Key, Value: m.Value, Headers: headers}
 }
 
+// count adds a batch's outcomes to the counters (once per batch, not per
+// event) and tracks each source's seq.
 func (in *ingest) count(events []SourcedEvent, results []EventResult) {
-	applied := 0
-	defer func() {
-		if applied > 0 && in.obs.inst != nil {
-			in.obs.inst.LedgerOperation(context.Background(), telemetry.OpApply, int64(applied))
-		}
-	}()
+	var applied, stale, duplicate, noop, rejected, already, fractional uint64
+	now := in.now()
 	for i, r := range results {
 		ev := &events[i]
 		if ev.Skip {
@@ -381,31 +379,37 @@ func (in *ingest) count(events []SourcedEvent, results []EventResult) {
 		}
 		switch r.Outcome {
 		case reservation.OutcomeApplied:
-			in.applied.Add(1)
 			applied++
 		case reservation.OutcomeStale:
-			in.stale.Add(1)
+			stale++
 		case reservation.OutcomeDuplicate:
-			in.duplicate.Add(1)
+			duplicate++
 		case reservation.OutcomeNoop:
-			in.noop.Add(1)
+			noop++
 		case reservation.OutcomeRejected:
-			in.rejected.Add(1)
+			rejected++
 			in.log.Warn("1C event rejected", "id", ev.Event.ID, "type", ev.Event.Type.String(), "sku", ev.Event.SKU, "err", r.Err)
 		case reservation.OutcomeAlreadyApplied:
-			in.already.Add(1)
+			already++
 			continue
 		}
 		if ev.Event.Fractional {
-			in.fractional.Add(1)
+			fractional++
 		}
-		in.noteSeq(&ev.Event)
+		in.reportGaps(in.seq.observe(ev.Event.Source, ev.Event.Seq, now))
 	}
-}
-
-// noteSeq tracks each source's seq; gaps are reported by reportGaps.
-func (in *ingest) noteSeq(ev *reservation.Event) {
-	in.reportGaps(in.seq.observe(ev.Source, ev.Seq, in.now()))
+	for _, c := range []struct {
+		ctr interface{ Add(uint64) uint64 }
+		n   uint64
+	}{{&in.applied, applied}, {&in.stale, stale}, {&in.duplicate, duplicate}, {&in.noop, noop},
+		{&in.rejected, rejected}, {&in.already, already}, {&in.fractional, fractional}} {
+		if c.n > 0 {
+			c.ctr.Add(c.n)
+		}
+	}
+	if applied > 0 && in.obs.inst != nil {
+		in.obs.inst.LedgerOperation(context.Background(), telemetry.OpApply, int64(applied))
+	}
 }
 
 // reportGaps counts and logs gaps (events lost or reordered upstream);

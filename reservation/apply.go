@@ -183,13 +183,27 @@ func (l *Ledger) applyStock(ev *Event) (Outcome, error) {
 			return OutcomeDuplicate, nil
 		}
 	}
-	if err := l.roomForSKUs(l.unknownSKUs(ev.SKU), ev.SKU); err != nil {
-		return OutcomeRejected, err
+	// One lookup each for a known SKU and warehouse (the usual event); a
+	// new one is checked against its limit before either is added, so a
+	// rejected event adds nothing.
+	sku, skuKnown := l.skuIDs[ev.SKU]
+	if !skuKnown {
+		if err := l.roomForSKUs(1, ev.SKU); err != nil {
+			return OutcomeRejected, err
+		}
 	}
-	if err := l.roomForWarehouse(ev.Warehouse); err != nil {
-		return OutcomeRejected, err
+	wh, whKnown := l.whIDs[ev.Warehouse]
+	if !whKnown {
+		if err := l.roomForWarehouse(ev.Warehouse); err != nil {
+			return OutcomeRejected, err
+		}
 	}
-	sku, wh := l.internSKU(ev.SKU), l.internWarehouse(ev.Warehouse)
+	if !skuKnown {
+		sku = l.internSKU(ev.SKU)
+	}
+	if !whKnown {
+		wh = l.internWarehouse(ev.Warehouse)
+	}
 	c := l.cellFor(sku, wh)
 	out := OutcomeApplied
 	if ev.Type == EventStockSet {
