@@ -167,7 +167,6 @@ type Committer struct {
 	durable     atomic.Uint64 // LSN of the last durable record
 	wake        chan struct{} // capacity 1: work or Close for the flusher
 	gatherFull  chan struct{} // capacity 1: GatherTickets queued while the flusher gathers
-	gatherTimer *time.Timer   // the flusher's: ends a gather
 	flusherDone chan struct{}
 	doneTicket  chan struct{} // closed; shared by barriers with nothing to wait for
 }
@@ -188,7 +187,6 @@ func NewCommitter(b Backend, cfg CommitterConfig) (*Committer, error) {
 		nextLSN:     b.LastLSN() + 1,
 		wake:        make(chan struct{}, 1),
 		gatherFull:  make(chan struct{}, 1),
-		gatherTimer: stoppedTimer(),
 		flusherDone: make(chan struct{}),
 		doneTicket:  make(chan struct{}),
 	}
@@ -340,13 +338,6 @@ func (c *Committer) stateErrLocked() error {
 	return nil
 }
 
-// stoppedTimer returns a timer that has not been started.
-func stoppedTimer() *time.Timer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
-}
-
 func (c *Committer) signal() {
 	select {
 	case c.wake <- struct{}{}:
@@ -404,14 +395,7 @@ func (c *Committer) nextGroup(group []*Ticket) ([]*Ticket, bool) {
 		default:
 		}
 		c.mu.Unlock()
-		slept := time.Now()
-		c.gatherTimer.Reset(c.cfg.GatherWait)
-		select {
-		case <-c.gatherFull:
-			c.gatherTimer.Stop()
-		case <-c.gatherTimer.C:
-		}
-		c.gathered = time.Since(slept)
+		c.gathered = c.gather()
 		c.mu.Lock()
 		c.gathering = false
 		if c.err != nil {
