@@ -440,10 +440,8 @@ func (p *jsonEvent) raw(k int) []byte {
 
 func (p *jsonEvent) present() fieldMask {
 	var m fieldMask
-	for k, f := range keyFields {
-		if f != 0 && p.has&(1<<k) != 0 {
-			m |= f
-		}
+	for b := p.has; b != 0; b &= b - 1 {
+		m |= keyFields[bits.TrailingZeros32(b)]
 	}
 	return m
 }
@@ -755,9 +753,9 @@ func parseRFC3339UTC(s string) (time.Time, bool) {
 		}
 		s = s[n:]
 	}
-	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	unix := daysFromCivil(year, month, day)*86400 + int64(hour*3600+minute*60+sec)
 	if len(s) == 1 && s[0] == 'Z' {
-		return t, true
+		return time.Unix(unix, int64(nsec)).UTC(), true
 	}
 	if len(s) != len("-07:00") {
 		return time.Time{}, false
@@ -770,7 +768,29 @@ func parseRFC3339UTC(s string) (time.Time, bool) {
 	if s[0] == '-' {
 		offset = -offset
 	}
-	return t.Add(-time.Duration(offset) * time.Second), true
+	return time.Unix(unix-int64(offset), int64(nsec)).UTC(), true
+}
+
+// daysFromCivil is the number of days from 1970-01-01 to a date of the
+// proleptic Gregorian calendar (H. Hinnant's days_from_civil), what
+// time.Date computes, without its normalisation of out-of-range fields.
+func daysFromCivil(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 {
+		era = (y - 399) / 400
+	}
+	yoe := y - era*400
+	m := int64(month) + 9
+	if month > 2 {
+		m = int64(month) - 3
+	}
+	doy := (153*m+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // daysIn is the number of days in a month of a year (proleptic Gregorian).

@@ -276,3 +276,16 @@ func TestParseEventTimeMatchesTimeParse(t *testing.T) {
 		}
 	}
 }
+
+func TestDaysFromCivilMatchesTimeDate(t *testing.T) {
+	for year := 0; year <= 9999; year++ {
+		for month := 1; month <= 12; month++ {
+			for _, day := range []int{1, 28, daysIn(month, year)} {
+				want := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Unix() / 86400
+				if got := daysFromCivil(year, month, day); got != want {
+					t.Fatalf("%04d-%02d-%02d: got day %d, want %d", year, month, day, got, want)
+				}
+			}
+		}
+	}
+}

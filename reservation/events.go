@@ -3,6 +3,7 @@ package reservation
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"time"
 )
 
@@ -155,15 +156,12 @@ func checkFields(t EventType, present fieldMask, numbersOptional bool) error {
 	if numbersOptional {
 		required &^= fQty | fDelta | fPrice
 	}
-	for i := range fieldCount {
-		if f := fieldMask(1) << i; required&f != 0 && present&f == 0 {
-			return eventErr(fieldNames[i], fmt.Sprintf("required for %v", t))
-		}
+	// the lowest field first, as a loop over the fields would find it
+	if missing := required &^ present; missing != 0 {
+		return eventErr(fieldNames[bits.TrailingZeros16(uint16(missing))], fmt.Sprintf("required for %v", t))
 	}
-	for i := range fieldCount {
-		if f := fieldMask(1) << i; present&f != 0 && spec.allowed&f == 0 {
-			return eventErr(fieldNames[i], fmt.Sprintf("not allowed for %v", t))
-		}
+	if extra := present &^ spec.allowed; extra != 0 {
+		return eventErr(fieldNames[bits.TrailingZeros16(uint16(extra))], fmt.Sprintf("not allowed for %v", t))
 	}
 	return nil
 }
