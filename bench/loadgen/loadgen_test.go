@@ -279,3 +279,29 @@ func TestRunRefusesInvalidConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWaitUntil: waitUntil returns true no earlier than due, at once for a
+// due time past, and false once the context ends before due.
+func TestWaitUntil(t *testing.T) {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	ctx := context.Background()
+	for _, d := range []time.Duration{-time.Millisecond, 0, 150 * time.Microsecond, 3 * time.Millisecond} {
+		due := time.Now().Add(d)
+		if !waitUntil(ctx, due, timer) {
+			t.Fatalf("waitUntil(%v ahead) = false with a live context", d)
+		}
+		if now := time.Now(); now.Before(due) {
+			t.Errorf("waitUntil(%v ahead) returned %v before due", d, due.Sub(now))
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if waitUntil(cctx, start.Add(time.Hour), timer) {
+		t.Fatal("waitUntil an hour ahead = true after its context ended")
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("waitUntil took %v to notice its context ended", took)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"stockd/engine/finesleep"
 )
 
 // Run sends the workload to cfg.Target until cfg.Duration has passed or
@@ -118,14 +120,7 @@ func (r *run) schedule(ctx context.Context, start time.Time, queue chan<- schedu
 		if due.After(deadline) {
 			return
 		}
-		if wait := time.Until(due); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-				return
-			case <-timer.C:
-			}
-		} else if ctx.Err() != nil {
+		if !waitUntil(ctx, due, timer) {
 			return
 		}
 		if inFlight.Load() >= maxInFlight {
@@ -137,6 +132,35 @@ func (r *run) schedule(ctx context.Context, start time.Time, queue chan<- schedu
 		// The queue holds MaxInFlight and at most that many are admitted,
 		// so this send never blocks.
 		queue <- scheduledOp{n: i + 1, due: due}
+	}
+}
+
+// fineWait is the part of a wait that waitUntil sleeps in finesleep
+// slices rather than on the timer.
+const fineWait = time.Millisecond
+
+// waitUntil returns once due has come (true) or ctx has ended (false). The
+// last fineWait of the wait is slept in finesleep slices: a Go timer, when
+// every P is idle, fires up to a millisecond late, which would send the
+// open loop's operations in bursts rather than at their times.
+func waitUntil(ctx context.Context, due time.Time, timer *time.Timer) bool {
+	if wait := time.Until(due) - fineWait; wait > 0 {
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-timer.C:
+		}
+	}
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		left := time.Until(due)
+		if left <= 0 {
+			return true
+		}
+		finesleep.Sleep(min(left, fineWait))
 	}
 }
 
