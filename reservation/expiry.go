@@ -3,6 +3,7 @@ package reservation
 import (
 	"hash/maphash"
 	"time"
+	"unsafe"
 )
 
 // expiryHeap orders the active holds that have an expiry by (expiresAt, id),
@@ -100,21 +101,43 @@ func (q expiryHeap) down(i int) bool {
 type idWindow struct {
 	seed   maphash.Seed
 	table  slotTable
-	chunks [][]windowID
+	chunks []windowChunkIDs
 	n      int // positions in use
 	head   int
 	size   int
+}
+
+// windowChunkIDs is one chunk of the ring. Its ids' bytes are in one of
+// two arenas, which hold no pointers, so the window costs the garbage
+// collector nothing to scan and keeps only the ids' bytes, not the decoded
+// event each id came from. A pass over the chunk (the first fill, then
+// each wrap of the ring) appends to arena cur; the next pass resets and
+// fills the other, whose ids were all overwritten by the pass before.
+type windowChunkIDs struct {
+	ids    []windowID
+	arenas [2][]byte
+	cur    uint8
 }
 
 // windowChunk is the ids in one chunk of the ring.
 const (
 	windowChunkBits = 12
 	windowChunk     = 1 << windowChunkBits
+	// windowIDBytes is the id length a new chunk's arena is sized for
+	// (it grows past that as needed).
+	windowIDBytes = 16
 )
 
+// An id's length is kept in a byte.
+const _ = uint8(MaxIDBytes)
+
+// windowID is an id in the ring: its bytes are arenas[arena][off:off+n]
+// of its chunk (ids are at most MaxIDBytes).
 type windowID struct {
-	id   string
-	hash uint32
+	off   uint32
+	hash  uint32
+	n     uint8
+	arena uint8
 }
 
 func (w *idWindow) init(size int) {
@@ -126,7 +149,18 @@ func (w *idWindow) init(size int) {
 
 // at is the ring's position pos.
 func (w *idWindow) at(pos int) *windowID {
-	return &w.chunks[uint(pos)>>windowChunkBits][uint(pos)&(windowChunk-1)]
+	return &w.chunks[uint(pos)>>windowChunkBits].ids[uint(pos)&(windowChunk-1)]
+}
+
+// idAt is the id at position pos, a view of the window's memory that the
+// next insert into its chunk may overwrite.
+func (w *idWindow) idAt(pos int) string {
+	c := &w.chunks[uint(pos)>>windowChunkBits]
+	e := &c.ids[uint(pos)&(windowChunk-1)]
+	if e.n == 0 {
+		return ""
+	}
+	return unsafe.String(&c.arenas[e.arena][e.off], int(e.n))
 }
 
 // len is the number of ids the window holds.
@@ -144,7 +178,7 @@ func (w *idWindow) lookup(id string) (uint32, bool) {
 		if e == 0 {
 			return h, false
 		}
-		if entryHash(e) == h && w.at(int(entryRef(e))).id == id {
+		if entryHash(e) == h && w.idAt(int(entryRef(e))) == id {
 			return h, true
 		}
 	}
@@ -159,17 +193,28 @@ func (w *idWindow) has(id string) bool {
 // the oldest when full.
 func (w *idWindow) insert(id string, h uint32) {
 	pos := w.n
+	c := (*windowChunkIDs)(nil)
 	if pos < w.size {
 		if pos%windowChunk == 0 {
-			w.chunks = append(w.chunks, make([]windowID, min(windowChunk, w.size-pos)))
+			ids := min(windowChunk, w.size-pos)
+			w.chunks = append(w.chunks, windowChunkIDs{ids: make([]windowID, ids)})
+			w.chunks[len(w.chunks)-1].arenas[0] = make([]byte, 0, ids*windowIDBytes)
 		}
 		w.n++
+		c = &w.chunks[uint(pos)>>windowChunkBits]
 	} else {
 		pos = w.head
 		w.table.remove(entryOf(w.at(pos).hash, uint32(pos)))
 		w.head = (w.head + 1) % w.size
+		c = &w.chunks[uint(pos)>>windowChunkBits]
+		if pos%windowChunk == 0 { // a new pass over the chunk
+			c.cur ^= 1
+			c.arenas[c.cur] = c.arenas[c.cur][:0]
+		}
 	}
-	*w.at(pos) = windowID{id, h}
+	a := &c.arenas[c.cur]
+	*w.at(pos) = windowID{off: uint32(len(*a)), hash: h, n: uint8(len(id)), arena: c.cur}
+	*a = append(*a, id...)
 	w.table.insert(entryOf(h, uint32(pos)))
 }
 
@@ -185,10 +230,11 @@ func (w *idWindow) prefetch(id string, ahead int) {
 	}
 }
 
-// each calls fn with every id, oldest first.
+// each calls fn with every id, oldest first; the string views the
+// window's memory and is valid only until the next insert.
 func (w *idWindow) each(fn func(string)) {
 	for i := range w.n {
-		fn(w.at((w.head + i) % w.n).id)
+		fn(w.idAt((w.head + i) % w.n))
 	}
 }
 

@@ -2,16 +2,20 @@ package reservation
 
 import (
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
+	"unsafe"
 )
 
 // TestIDWindowMatchesModel drives the dedupe window and a plain model (a
 // slice, oldest first) with the same ids, as the ledger does: add only
 // what has does not know.
 func TestIDWindowMatchesModel(t *testing.T) {
-	for _, size := range []int{1, 2, 7, 100, 3000} {
+	for _, size := range []int{1, 2, 7, 100, 3000, 9000} {
 		t.Run("size="+strconv.Itoa(size), func(t *testing.T) {
 			seed := uint64(size)
 			rng := rand.New(rand.NewPCG(seed, 42))
@@ -19,9 +23,10 @@ func TestIDWindowMatchesModel(t *testing.T) {
 			w.init(size)
 			var model []string
 			universe := 3 * size
-			for step := range 20_000 {
-				id := "adj-" + strconv.Itoa(rng.IntN(universe))
-				w.prefetch("adj-"+strconv.Itoa(rng.IntN(universe)), 1+rng.IntN(8)) // a hint: changes nothing
+			for step := range max(20_000, 4*size) { // several passes over every chunk
+				n := rng.IntN(universe)
+				id := "adj-" + strconv.Itoa(n) + strings.Repeat("x", n%(MaxIDBytes-12)) // lengths 5..128
+				w.prefetch("adj-"+strconv.Itoa(rng.IntN(universe)), 1+rng.IntN(8))      // a hint: changes nothing
 				h, got := w.lookup(id)
 				want := slices.Contains(model, id)
 				if got != want {
@@ -37,7 +42,7 @@ func TestIDWindowMatchesModel(t *testing.T) {
 				}
 			}
 			var order []string
-			w.each(func(id string) { order = append(order, id) })
+			w.each(func(id string) { order = append(order, strings.Clone(id)) })
 			if !slices.Equal(order, model) {
 				t.Fatalf("seed %d: each = %v…, model %v…", seed, order[:min(5, len(order))], model[:min(5, len(model))])
 			}
@@ -93,4 +98,39 @@ func BenchmarkIDWindowFill(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*size), "ns/id")
+}
+
+// BenchmarkIDWindowMemory: the heap a full window of a million ids keeps,
+// with each id cut from a 96-byte buffer as DecodeEvent's ids are (one
+// allocation holds all of an event's strings), and how long a full garbage
+// collection takes with it alive.
+//
+//	go test -run '^$' -bench IDWindowMemory -benchtime 1x ./reservation/
+func BenchmarkIDWindowMemory(b *testing.B) {
+	const size = 1_000_000
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		var w idWindow
+		w.init(size)
+		for i := range size {
+			buf := make([]byte, 0, 96)
+			buf = append(buf, "adj-"...)
+			buf = strconv.AppendInt(buf, int64(i), 10)
+			id := unsafe.String(&buf[0], len(buf))
+			buf = append(buf, "benchwh-msk2026-11-22T10:00:00Zstock.adjustsku-1"...) // the event's other strings
+			if h, dup := w.lookup(id); !dup {
+				w.insert(id, h)
+			}
+		}
+		runtime.GC()
+		start := time.Now()
+		runtime.GC()
+		gc := time.Since(start)
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/size, "heap-B/id")
+		b.ReportMetric(float64(gc.Microseconds())/1000, "gc-ms")
+		runtime.KeepAlive(&w)
+	}
 }
