@@ -96,30 +96,54 @@ func (l *Ledger) checkSource(src Source) error {
 	if len(src.Topic) > MaxIDBytes || src.Partition < 0 || src.Offset < 0 {
 		return requestErr("source", "topic longer than 128 bytes or negative partition/offset")
 	}
-	if _, ok := l.offsets[Partition{src.Topic, src.Partition}]; !ok && !l.replaying && len(l.offsets) >= l.lim.MaxPartitions {
+	if l.offsetOf(src) == nil && !l.replaying && len(l.offsets) >= l.lim.MaxPartitions {
 		return limitErr("MaxPartitions", int64(l.lim.MaxPartitions), int64(len(l.offsets)+1), src.Topic)
 	}
 	return nil
+}
+
+// offsetOf is the last applied offset of src's partition, nil when none
+// was applied.
+func (l *Ledger) offsetOf(src Source) *int64 {
+	if l.lastOffset != nil && l.lastPart.Partition == src.Partition && l.lastPart.Topic == src.Topic {
+		return l.lastOffset
+	}
+	p := Partition{src.Topic, src.Partition}
+	o := l.offsets[p]
+	if o != nil {
+		l.lastPart, l.lastOffset = p, o
+	}
+	return o
 }
 
 func (l *Ledger) offsetApplied(src Source) bool {
 	if src.Topic == "" {
 		return false
 	}
-	last, ok := l.offsets[Partition{src.Topic, src.Partition}]
-	return ok && src.Offset <= last
+	last := l.offsetOf(src)
+	return last != nil && src.Offset <= *last
 }
 
 func (l *Ledger) noteOffset(src Source) {
-	if src.Topic != "" {
-		l.offsets[Partition{src.Topic, src.Partition}] = src.Offset
+	if src.Topic == "" {
+		return
 	}
+	o := l.offsetOf(src)
+	if o == nil {
+		o = new(int64)
+		p := Partition{src.Topic, src.Partition}
+		l.offsets[p] = o
+		l.lastPart, l.lastOffset = p, o
+	}
+	*o = src.Offset
 }
 
 // Offset returns the last applied offset of a partition: resume at +1.
 func (l *Ledger) Offset(topic string, partition int32) (int64, bool) {
-	o, ok := l.offsets[Partition{topic, partition}]
-	return o, ok
+	if o := l.offsets[Partition{topic, partition}]; o != nil {
+		return *o, true
+	}
+	return 0, false
 }
 
 // Offsets appends the last applied offset of every partition, sorted by
@@ -127,7 +151,7 @@ func (l *Ledger) Offset(topic string, partition int32) (int64, bool) {
 func (l *Ledger) Offsets(dst []Source) []Source {
 	start := len(dst)
 	for p, o := range l.offsets {
-		dst = append(dst, Source{Topic: p.Topic, Partition: p.Partition, Offset: o})
+		dst = append(dst, Source{Topic: p.Topic, Partition: p.Partition, Offset: *o})
 	}
 	slices.SortFunc(dst[start:], func(a, b Source) int {
 		if c := strings.Compare(a.Topic, b.Topic); c != 0 {

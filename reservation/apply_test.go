@@ -72,6 +72,56 @@ func TestOffsetsAppliedOnce(t *testing.T) {
 	}
 }
 
+// TestOffsetsInterleavedPartitions: events of several topics and
+// partitions, interleaved, each partition's redelivery refused by its own
+// offset only, and the offsets reported per partition.
+func TestOffsetsInterleavedPartitions(t *testing.T) {
+	e := newEnv(t, testConfig())
+	parts := []Source{{Topic: "a", Partition: 0}, {Topic: "a", Partition: 1}, {Topic: "b", Partition: 0}, {Topic: "b", Partition: 1}}
+	last := map[Source]int64{}
+	applied := 0
+	for i := range 40 {
+		p := parts[(i*7/3)%len(parts)] // runs of one partition and switches
+		src := p
+		src.Offset = int64(10 + i)
+		ev := Event{V: 1, ID: "x" + string(rune('A'+i)), Source: "s", Seq: uint64(i + 1), At: t0, Type: EventStockAdjust, SKU: "a", Warehouse: "msk", Delta: 1}
+		out, err := e.l.ApplyEvent(&ev, src, &e.fx)
+		if err != nil || out != OutcomeApplied {
+			t.Fatalf("event %d at %+v: %v %v", i, src, out, err)
+		}
+		applied++
+		last[p] = src.Offset
+		e.commit()
+		// a redelivery of every partition's last offset is refused, and
+		// an offset past it is not
+		for _, q := range parts {
+			o, ok := last[q]
+			if !ok {
+				continue
+			}
+			if !e.l.offsetApplied(Source{Topic: q.Topic, Partition: q.Partition, Offset: o}) ||
+				e.l.offsetApplied(Source{Topic: q.Topic, Partition: q.Partition, Offset: o + 1}) {
+				t.Fatalf("after event %d: partition %+v at %d misjudged", i, q, o)
+			}
+		}
+	}
+	for _, q := range parts {
+		if off, ok := e.l.Offset(q.Topic, q.Partition); !ok || off != last[q] {
+			t.Errorf("Offset(%s, %d) = %d %v, want %d", q.Topic, q.Partition, off, ok, last[q])
+		}
+	}
+	if got := e.l.Offsets(nil); len(got) != len(parts) {
+		t.Errorf("Offsets = %+v", got)
+	}
+	e.wantAvail("a", "site", int64(applied))
+	r := e.replayed()
+	for _, q := range parts {
+		if off, _ := r.Offset(q.Topic, q.Partition); off != last[q] {
+			t.Errorf("replayed Offset(%s, %d) = %d, want %d", q.Topic, q.Partition, off, last[q])
+		}
+	}
+}
+
 // The double-count window: a figure that names a hold consumes the hold's
 // lines for that SKU in the same step, so the channel never sees the unit
 // subtracted twice nor added back, whichever SKU's figure comes first.

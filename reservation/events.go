@@ -205,14 +205,20 @@ func (e *Event) checkValues() error {
 	return checkText("reservation_id", e.ReservationID, MaxIDBytes, e.Type == EventReservationHandoff)
 }
 
+// checkText is small enough to inline: an event has a dozen texts to
+// check, nearly always fine.
 func checkText(field, v string, maxBytes int, required bool) error {
-	if required && v == "" {
-		return eventErr(field, "required")
-	}
-	if len(v) > maxBytes {
-		return eventErr(field, fmt.Sprintf("longer than %d bytes", maxBytes))
+	if len(v) > maxBytes || required && v == "" {
+		return textErr(field, v, maxBytes)
 	}
 	return nil
+}
+
+func textErr(field, v string, maxBytes int) error {
+	if v == "" {
+		return eventErr(field, "required")
+	}
+	return eventErr(field, fmt.Sprintf("longer than %d bytes", maxBytes))
 }
 
 func (e *Event) checkStock() error {

@@ -36,7 +36,11 @@ type Ledger struct {
 	short map[uint32]struct{} // SKUs with a cell where free < held
 
 	dedupe  idWindow
-	offsets map[Partition]int64
+	offsets map[Partition]*int64 // last applied offset of each partition
+	// lastPart and lastOffset cache the partition of the last offset
+	// looked up: a batch's events mostly come in runs of one partition.
+	lastPart   Partition
+	lastOffset *int64
 
 	priceTypeIDs map[string]uint16
 	priceTypes   []string
@@ -102,7 +106,7 @@ func newEmpty(cfg Config) (*Ledger, error) {
 		items:        make(map[uint32]*itemAttrs),
 		holds:        newHoldIndex(cfg.Limits.MaxRetainedHolds),
 		short:        make(map[uint32]struct{}),
-		offsets:      make(map[Partition]int64),
+		offsets:      make(map[Partition]*int64),
 		priceTypeIDs: make(map[string]uint16),
 		prices:       make(map[priceKey]Price),
 	}
