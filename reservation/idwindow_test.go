@@ -59,6 +59,29 @@ func TestIDWindowMatchesModel(t *testing.T) {
 	}
 }
 
+// TestIDWindowTableSizedOnce: the table is sized for the whole window at
+// init, a power of two at least twice the ids, and a full window never
+// makes it grow.
+func TestIDWindowTableSizedOnce(t *testing.T) {
+	for _, size := range []int{0, 1, 511, 512, 513, 1000, 4096, 70_000} {
+		var w idWindow
+		w.init(size)
+		slots := len(w.table.slots)
+		if slots&(slots-1) != 0 || slots < 2*size || slots < minIndexSlots || (slots > minIndexSlots && slots >= 4*size) {
+			t.Fatalf("size %d: %d slots, want the least power of two ≥ max(%d, 2×size)", size, slots, minIndexSlots)
+		}
+		if size == 0 {
+			continue
+		}
+		for i := range 2*size + 10 {
+			w.add("adj-" + strconv.Itoa(i))
+		}
+		if len(w.table.slots) != slots || w.table.n != size {
+			t.Fatalf("size %d: table went from %d to %d slots with %d ids", size, slots, len(w.table.slots), w.table.n)
+		}
+	}
+}
+
 func BenchmarkIDWindow(b *testing.B) {
 	const size = 1_000_000
 	ids := make([]string, 1<<21)
