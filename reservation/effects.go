@@ -90,13 +90,13 @@ func (l *Ledger) record(fx *Effects, kind RecordKind, at int64, holdID string) *
 func (l *Ledger) recordReserve(h *hold, fx *Effects) {
 	r := l.record(fx, RecordReserve, h.createdAt, h.id)
 	assert(r.Seq == h.seq, "hold seq")
-	r.Channel, r.Forced, r.TTL, r.ExpiresAt = h.channel, h.forced, durationOf(h.ttl), h.expiresAt
-	for _, ln := range h.lines {
+	r.Channel, r.Forced, r.TTL, r.ExpiresAt = l.channelOf(h), h.forced, durationOf(h.ttl), h.expiresAt
+	for _, ln := range h.lineList() {
 		var dst *Line
 		r.Lines, dst = extend(r.Lines)
 		dst.SKU, dst.Qty = l.skus[ln.sku].name, ln.qty
 	}
-	for _, a := range h.allocs {
+	for _, a := range h.allocList() {
 		var dst *Allocation
 		r.Allocations, dst = extend(r.Allocations)
 		dst.Line, dst.SKU, dst.Warehouse, dst.Qty, dst.HandedOff = int(a.line), l.skus[a.sku].name, l.whs[a.wh].name, a.qty, false

@@ -25,10 +25,17 @@ func (l *Ledger) checkInvariants() error {
 				err = fmt.Errorf("hold %s missing from the expiry heap", h.id)
 			}
 		}
-		for i, a := range h.allocs {
+		if h.more == nil && (h.nLines == 0 || h.nAllocs == 0) || h.more != nil && (h.nLines != 0 || h.nAllocs != 0) {
+			err = fmt.Errorf("hold %s: %d inline lines, %d inline allocations, spilled %v", h.id, h.nLines, h.nAllocs, h.more != nil)
+		}
+		if int(h.channel) >= len(l.holdChans) {
+			err = fmt.Errorf("hold %s: channel index %d of %d", h.id, h.channel, len(l.holdChans))
+		}
+		allocs := h.allocList()
+		for i, a := range allocs {
 			if !a.consumed {
 				held[[2]uint32{a.sku, uint32(a.wh)}] += a.qty
-				if firstOfSKU(h.allocs, i) {
+				if firstOfSKU(allocs, i) {
 					holdsPerSKU[a.sku]++
 				}
 			}

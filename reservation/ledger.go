@@ -20,8 +20,12 @@ type Ledger struct {
 
 	channels []channel
 	chanIDs  map[string]int
-	srcWhs   []uint16 // union of the channels' warehouses
-	whChans  []uint64 // per warehouse id: the channels selling from it (bit i: channel i)
+	// holdChans names holds' channels (hold.channel indexes it): the
+	// configured ones and any a restored or replayed hold names.
+	holdChans   []string
+	holdChanIDs map[string]uint16
+	srcWhs      []uint16 // union of the channels' warehouses
+	whChans     []uint64 // per warehouse id: the channels selling from it (bit i: channel i)
 
 	kits      map[uint32][]kitComponent // kit → components, in 1C's order
 	kitsOf    map[uint32][]uint32       // component → kits, sorted by kit id
@@ -101,6 +105,7 @@ func newEmpty(cfg Config) (*Ledger, error) {
 		skuIDs:       make(map[string]uint32),
 		whIDs:        make(map[string]uint16),
 		chanIDs:      make(map[string]int, len(cfg.Channels)),
+		holdChanIDs:  make(map[string]uint16, len(cfg.Channels)),
 		kits:         make(map[uint32][]kitComponent),
 		kitsOf:       make(map[uint32][]uint32),
 		items:        make(map[uint32]*itemAttrs),

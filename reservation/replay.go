@@ -98,17 +98,21 @@ func (l *Ledger) replayReserve(r *Record) error {
 			return diverged(r, "allocation for line %d qty %d", a.Line, a.Qty)
 		}
 	}
+	ch, ok := l.holdChannel(r.Channel)
+	if !ok {
+		return diverged(r, "more than %d distinct hold channels", maxHoldChannels)
+	}
 	h := l.newHold()
-	h.id, h.channel, h.forced, h.state = r.HoldID, r.Channel, r.Forced, HoldHeld
+	h.id, h.channel, h.forced, h.state = r.HoldID, ch, r.Forced, HoldHeld
 	if r.Forced {
 		h.state = HoldConfirmed
 	}
 	h.ttl, h.createdAt, h.expiresAt, h.seq = int64(r.TTL), r.At, r.ExpiresAt, r.Seq
 	for _, ln := range r.Lines {
-		h.lines = append(h.lines, holdLine{sku: l.internSKU(ln.SKU), qty: ln.Qty})
+		h.addLine(holdLine{sku: l.internSKU(ln.SKU), qty: ln.Qty})
 	}
 	for _, a := range r.Allocations {
-		h.allocs = append(h.allocs, holdAlloc{
+		h.addAllocs(holdAlloc{
 			sku: l.internSKU(a.SKU), wh: l.internWarehouse(a.Warehouse), line: uint16(a.Line), qty: a.Qty,
 		})
 	}

@@ -3,6 +3,7 @@ package reservation
 import (
 	"cmp"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"maps"
 	"math"
@@ -144,29 +145,30 @@ func (l *Ledger) appendHolds(dst []byte) []byte {
 	slices.SortFunc(active, func(a, b *hold) int { return cmp.Compare(a.id, b.id) })
 	dst = binary.AppendUvarint(dst, uint64(len(active)))
 	for _, h := range active {
-		dst = appendHold(dst, h)
+		dst = l.appendHold(dst, h)
 	}
 	dst = binary.AppendUvarint(dst, uint64(l.holds.ringLen))
-	l.holds.ringEach(func(h *hold) { dst = appendHold(dst, h) })
+	l.holds.ringEach(func(h *hold) { dst = l.appendHold(dst, h) })
 	return dst
 }
 
-func appendHold(dst []byte, h *hold) []byte {
+func (l *Ledger) appendHold(dst []byte, h *hold) []byte {
 	dst = appendString(dst, h.id)
-	dst = appendString(dst, h.channel)
+	dst = appendString(dst, l.channelOf(h))
 	dst = append(dst, byte(h.state))
 	dst = appendBool(dst, h.forced)
 	dst = binary.AppendVarint(dst, h.ttl)
 	dst = binary.AppendVarint(dst, h.createdAt)
 	dst = binary.AppendVarint(dst, h.expiresAt)
 	dst = binary.AppendUvarint(dst, h.seq)
-	dst = binary.AppendUvarint(dst, uint64(len(h.lines)))
-	for _, ln := range h.lines {
+	lines, allocs := h.lineList(), h.allocList()
+	dst = binary.AppendUvarint(dst, uint64(len(lines)))
+	for _, ln := range lines {
 		dst = binary.AppendUvarint(dst, uint64(ln.sku))
 		dst = binary.AppendUvarint(dst, uint64(ln.qty))
 	}
-	dst = binary.AppendUvarint(dst, uint64(len(h.allocs)))
-	for _, a := range h.allocs {
+	dst = binary.AppendUvarint(dst, uint64(len(allocs)))
+	for _, a := range allocs {
 		dst = binary.AppendUvarint(dst, uint64(a.line))
 		dst = binary.AppendUvarint(dst, uint64(a.sku))
 		dst = binary.AppendUvarint(dst, uint64(a.wh))
@@ -346,26 +348,31 @@ func (l *Ledger) restoreHolds(r *reader) {
 
 func (l *Ledger) restoreHold(r *reader) *hold {
 	h := l.newHold()
-	h.id, h.channel = r.str("hold.id", 1, MaxIDBytes), r.str("hold.channel", 1, MaxIDBytes)
+	h.id = r.str("hold.id", 1, MaxIDBytes)
+	if ch, ok := l.holdChannel(r.str("hold.channel", 1, MaxIDBytes)); ok {
+		h.channel = ch
+	} else {
+		r.fail("hold.channel", fmt.Sprintf("more than %d distinct hold channels", maxHoldChannels))
+	}
 	h.state = HoldState(r.uint8("hold.state", uint8(HoldHeld), uint8(HoldExpired)))
 	h.forced = r.bool("hold.forced")
 	h.ttl, h.createdAt = r.int("hold.ttl", 0, maxTime), r.varint("hold.created_at")
 	h.expiresAt, h.seq = r.int("hold.expires_at", 0, maxTime), r.uvarint("hold.seq")
 	for n := r.count("hold.lines", 65535, 2); n > 0 && r.err == nil; n-- {
-		h.lines = append(h.lines, holdLine{sku: r.skuID(l, "hold.line.sku"), qty: int64(r.uint("hold.line.qty", 1, maxDemand))})
+		h.addLine(holdLine{sku: r.skuID(l, "hold.line.sku"), qty: int64(r.uint("hold.line.qty", 1, maxDemand))})
 	}
 	for n := r.count("hold.allocs", maxRecordAllocs, 5); n > 0 && r.err == nil; n-- {
-		a := holdAlloc{line: uint16(r.uint("hold.alloc.line", 0, uint64(max(len(h.lines)-1, 0))))}
+		a := holdAlloc{line: uint16(r.uint("hold.alloc.line", 0, uint64(max(len(h.lineList())-1, 0))))}
 		a.sku = r.skuID(l, "hold.alloc.sku")
 		a.wh = uint16(r.uint("hold.alloc.wh", 0, uint64(max(len(l.whs)-1, 0))))
 		a.qty = int64(r.uint("hold.alloc.qty", 1, maxDemand))
 		a.consumed = r.bool("hold.alloc.consumed")
-		h.allocs = append(h.allocs, a)
+		h.addAllocs(a)
 	}
-	if r.err == nil && (len(h.lines) == 0 || len(h.allocs) == 0) {
+	if r.err == nil && (len(h.lineList()) == 0 || len(h.allocList()) == 0) {
 		r.fail("hold", "hold without lines or allocations")
 	}
-	if r.err == nil && h.state.Active() && !slices.ContainsFunc(h.allocs, func(a holdAlloc) bool { return !a.consumed }) {
+	if r.err == nil && h.state.Active() && !slices.ContainsFunc(h.allocList(), func(a holdAlloc) bool { return !a.consumed }) {
 		r.fail("hold", "active hold with nothing left to hold")
 	}
 	if r.err == nil && h.state == HoldHeld && h.expiresAt == 0 {
