@@ -11,7 +11,7 @@ func (l *Ledger) EachHold(fn func(h *Hold) bool) {
 		if h.entry == 0 || !h.state.Active() {
 			continue
 		}
-		if !l.Hold(h.id, &out) {
+		if !l.Hold(h.idView(), &out) {
 			continue
 		}
 		if !fn(&out) {

@@ -87,16 +87,16 @@ func (l *Ledger) record(fx *Effects, kind RecordKind, at int64, holdID string) *
 	return r
 }
 
-func (l *Ledger) recordReserve(h *hold, fx *Effects) {
-	r := l.record(fx, RecordReserve, h.createdAt, h.id)
+func (l *Ledger) recordReserve(h *hold, id string, fx *Effects) {
+	r := l.record(fx, RecordReserve, h.createdAt, id)
 	assert(r.Seq == h.seq, "hold seq")
 	r.Channel, r.Forced, r.TTL, r.ExpiresAt = l.channelOf(h), h.forced, durationOf(h.ttl), h.expiresAt
-	for _, ln := range h.lineList() {
+	for _, ln := range l.holds.lines(h) {
 		var dst *Line
 		r.Lines, dst = extend(r.Lines)
 		dst.SKU, dst.Qty = l.skus[ln.sku].name, ln.qty
 	}
-	for _, a := range h.allocList() {
+	for _, a := range l.holds.allocs(h) {
 		var dst *Allocation
 		r.Allocations, dst = extend(r.Allocations)
 		dst.Line, dst.SKU, dst.Warehouse, dst.Qty, dst.HandedOff = int(a.line), l.skus[a.sku].name, l.whs[a.wh].name, a.qty, false

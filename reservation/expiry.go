@@ -16,7 +16,7 @@ func expiresBefore(a, b *hold) bool {
 	if a.expiresAt != b.expiresAt {
 		return a.expiresAt < b.expiresAt
 	}
-	return a.id < b.id
+	return a.idView() < b.idView()
 }
 
 func (q *expiryHeap) push(h *hold) {
@@ -141,8 +141,9 @@ type windowID struct {
 	arena uint8
 }
 
-// windowSlots is the table size for a window of size ids: the power of
-// two at least twice size, so that the table never grows. Growing would
+// windowSlots is the table size for a window of size entries (the dedupe
+// window's ids, the replay window's holds): the power of two at least
+// twice size, so that a full window never grows the table. Growing would
 // rehash the whole table inside one apply (a window of a million ids is a
 // 16 MiB table, milliseconds during which every reserve waits), and the
 // window fills up in normal work anyway. The slots hold no pointers and

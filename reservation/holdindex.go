@@ -38,6 +38,9 @@ type holdIndex struct {
 	next   uint32   // refs below next have been handed out
 	free   []uint32 // refs of slab holds not in use
 
+	more      map[uint32]*holdMore // lines and allocations of spilled holds, by ref
+	spareMore []*holdMore          // buffers for the next spills
+
 	ring     []uint64 // slot values of closed holds, grows to ringSize
 	ringHead uint32   // the oldest, once the ring is full
 	ringLen  uint32
@@ -58,7 +61,15 @@ type holdChunk [holdChunkSize]hold
 
 func newHoldIndex(window int) holdIndex {
 	assert(window > 0 && uint64(window) < uint64(maxHoldRef), "replay window size")
-	return holdIndex{seed: maphash.MakeSeed(), table: newSlotTable(), ringSize: uint32(window)}
+	// Sized for a full replay window up front (the active holds grow it
+	// further): filling the window would otherwise rehash the table and
+	// copy the ring inside a reserve, milliseconds for every request
+	// queued behind it. Both hold no pointers; untouched pages cost no
+	// memory.
+	return holdIndex{
+		seed: maphash.MakeSeed(), table: slotTable{slots: make([]uint64, windowSlots(window))},
+		ring: make([]uint64, 0, window), ringSize: uint32(window),
+	}
 }
 
 func (x *holdIndex) hash(id string) uint32 { return uint32(maphash.String(x.seed, id)) }
@@ -104,7 +115,7 @@ func (x *holdIndex) get(id string) (*hold, bool) {
 	return h, h != nil
 }
 
-// put indexes a new hold whose id is not indexed yet; hash is x.hash(h.id).
+// put indexes a new hold whose id is not indexed yet; hash is x.hash of its id.
 func (x *holdIndex) put(h *hold, hash uint32) {
 	h.entry = entryOf(hash, h.ref)
 	x.table.insert(h.entry)
@@ -128,6 +139,7 @@ func (x *holdIndex) retire(h *hold) {
 	}
 	old := x.ring[x.ringHead]
 	x.table.remove(old)
+	x.unspill(x.at(entryRef(old)))
 	x.free = append(x.free, entryRef(old))
 	x.ring[x.ringHead] = h.entry
 	x.ringHead = (x.ringHead + 1) % x.ringSize
@@ -174,8 +186,6 @@ type slotTable struct {
 
 const minIndexSlots = 1 << 10
 
-func newSlotTable() slotTable { return slotTable{slots: make([]uint64, minIndexSlots)} }
-
 func (t *slotTable) home(hash uint32) int { return int(hash) & (len(t.slots) - 1) }
 
 func (t *slotTable) prefetch(hash uint32) { prefetch(unsafe.Pointer(&t.slots[t.home(hash)])) }
@@ -188,7 +198,7 @@ func (t *slotTable) find(x *holdIndex, id string, hash uint32) *hold {
 			return nil
 		}
 		if entryHash(e) == hash {
-			if h := x.at(entryRef(e)); h.id == id {
+			if h := x.at(entryRef(e)); h.idView() == id {
 				return h
 			}
 		}

@@ -3,7 +3,9 @@ package reservation
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unsafe"
 )
 
 // HoldState is where a hold is in its life: held → confirmed → handed_off,
@@ -95,18 +97,20 @@ type Hold struct {
 // hold is the ledger's own record of a hold.
 //
 // The replay window keeps hundreds of thousands of closed holds, and the
-// garbage collector visits every pointer they hold on every cycle (at
-// 200,000 holds with four pointers each, a cycle's marking took 20 ms and
-// set the reserve API's p99). So a hold keeps one pointer, its id: the
-// channel is an index into the ledger's table of hold channels, and lines
-// and allocations sit in the inline buffers, counted; only a hold that
-// outgrows them has more (nil otherwise).
+// garbage collector would visit every pointer they hold on every cycle (at
+// 200,000 holds with four pointers each, a cycle's marking took 10–20 ms
+// and set the reserve API's p99). So a hold has no pointers, and the slab
+// costs the collector nothing: the id's bytes are inline, the channel is
+// an index into the ledger's table of hold channels, and lines and
+// allocations sit in the inline buffers, counted; a hold that outgrows
+// them is spilled, its lines and allocations in holdIndex.more.
 type hold struct {
-	id        string
 	state     HoldState
 	forced    bool
-	nLines    uint8  // lines in lineBuf (when more is nil)
-	nAllocs   uint8  // allocations in allocBuf (when more is nil)
+	spilled   bool   // lines and allocations are in holdIndex.more
+	nLines    uint8  // lines in lineBuf (when not spilled)
+	nAllocs   uint8  // allocations in allocBuf (when not spilled)
+	idLen     uint8  // the id is idBuf[:idLen]
 	channel   uint16 // index in Ledger.holdChans
 	heapIdx   int32  // index in Ledger.expiry, -1 when not there
 	ttl       int64  // as requested, ns
@@ -115,11 +119,26 @@ type hold struct {
 	seq       uint64
 	ref       uint32 // slot in holdIndex's slab
 	entry     uint64 // holdIndex slot value, 0 when not indexed
-	more      *holdMore
 	// Small holds keep lines and allocations inline: no allocation of
-	// their own, adjacent cache lines, nothing for the collector to follow.
+	// their own, adjacent cache lines.
 	lineBuf  [1]holdLine
 	allocBuf [2]holdAlloc
+	idBuf    [MaxIDBytes]byte // last: a short id touches one cache line more at most
+}
+
+// An id's length is kept in a byte.
+const _ = uint8(MaxIDBytes)
+
+// idView is the hold's id, a view of the hold's memory: valid while the
+// hold is (its slab slot is reused after it leaves the replay window), so
+// anything that outlives the call copies it or uses the caller's id.
+func (h *hold) idView() string {
+	return unsafe.String(&h.idBuf[0], int(h.idLen))
+}
+
+func (h *hold) setID(id string) {
+	assert(len(id) <= MaxIDBytes, "hold id length")
+	h.idLen = uint8(copy(h.idBuf[:], id))
 }
 
 // holdMore has all the lines and allocations of a hold that outgrew its
@@ -129,51 +148,78 @@ type holdMore struct {
 	allocs []holdAlloc
 }
 
-// lineList is the hold's lines; it aliases the hold.
-func (h *hold) lineList() []holdLine {
-	if h.more != nil {
-		return h.more.lines
+// lines is h's lines; it aliases the hold.
+func (x *holdIndex) lines(h *hold) []holdLine {
+	if h.spilled {
+		return x.more[h.ref].lines
 	}
 	return h.lineBuf[:h.nLines]
 }
 
-// allocList is the hold's allocations; it aliases the hold, so an
-// allocation can be changed through it.
-func (h *hold) allocList() []holdAlloc {
-	if h.more != nil {
-		return h.more.allocs
+// allocs is h's allocations; it aliases the hold, so an allocation can be
+// changed through it.
+func (x *holdIndex) allocs(h *hold) []holdAlloc {
+	if h.spilled {
+		return x.more[h.ref].allocs
 	}
 	return h.allocBuf[:h.nAllocs]
 }
 
-func (h *hold) addLine(ln holdLine) {
-	if h.more == nil && int(h.nLines) < len(h.lineBuf) {
+func (x *holdIndex) addLine(h *hold, ln holdLine) {
+	if !h.spilled && int(h.nLines) < len(h.lineBuf) {
 		h.lineBuf[h.nLines] = ln
 		h.nLines++
 		return
 	}
-	h.spill()
-	h.more.lines = append(h.more.lines, ln)
+	m := x.spill(h)
+	m.lines = append(m.lines, ln)
 }
 
-func (h *hold) addAllocs(as ...holdAlloc) {
-	if h.more == nil && int(h.nAllocs)+len(as) <= len(h.allocBuf) {
+func (x *holdIndex) addAllocs(h *hold, as ...holdAlloc) {
+	if !h.spilled && int(h.nAllocs)+len(as) <= len(h.allocBuf) {
 		h.nAllocs += uint8(copy(h.allocBuf[h.nAllocs:], as))
 		return
 	}
-	h.spill()
-	h.more.allocs = append(h.more.allocs, as...)
+	m := x.spill(h)
+	m.allocs = append(m.allocs, as...)
 }
 
-// spill moves the inline lines and allocations to more.
-func (h *hold) spill() {
-	if h.more != nil {
+// unspill forgets a spilled h's lines and allocations, keeping their
+// buffers for the next hold that spills (up to maxSpareMore of them), so
+// large holds allocate nothing either once the ledger is warm.
+func (x *holdIndex) unspill(h *hold) {
+	if !h.spilled {
 		return
 	}
-	m := &holdMore{lines: make([]holdLine, h.nLines, 2*len(h.lineBuf)), allocs: make([]holdAlloc, h.nAllocs, 2*len(h.allocBuf))}
-	copy(m.lines, h.lineBuf[:h.nLines])
-	copy(m.allocs, h.allocBuf[:h.nAllocs])
-	h.more, h.nLines, h.nAllocs = m, 0, 0
+	if len(x.spareMore) < maxSpareMore {
+		x.spareMore = append(x.spareMore, x.more[h.ref])
+	}
+	delete(x.more, h.ref)
+	h.spilled = false
+}
+
+// maxSpareMore bounds the spilled holds' buffers kept for reuse.
+const maxSpareMore = 1 << 10
+
+// spill moves h's inline lines and allocations to x.more and returns them.
+func (x *holdIndex) spill(h *hold) *holdMore {
+	if h.spilled {
+		return x.more[h.ref]
+	}
+	var m *holdMore
+	if n := len(x.spareMore); n > 0 {
+		m, x.spareMore = x.spareMore[n-1], x.spareMore[:n-1]
+	} else {
+		m = &holdMore{lines: make([]holdLine, 0, 2*len(h.lineBuf)), allocs: make([]holdAlloc, 0, 2*len(h.allocBuf))}
+	}
+	m.lines = append(m.lines[:0], h.lineBuf[:h.nLines]...)
+	m.allocs = append(m.allocs[:0], h.allocBuf[:h.nAllocs]...)
+	if x.more == nil {
+		x.more = make(map[uint32]*holdMore)
+	}
+	x.more[h.ref] = m
+	h.spilled, h.nLines, h.nAllocs = true, 0, 0
+	return m
 }
 
 type holdLine struct {
@@ -194,7 +240,8 @@ type holdAlloc struct {
 // other field.
 func (l *Ledger) newHold() *hold {
 	h := l.holds.alloc()
-	h.more, h.nLines, h.nAllocs = nil, 0, 0
+	l.holds.unspill(h)
+	h.nLines, h.nAllocs = 0, 0
 	h.heapIdx, h.entry = -1, 0
 	return h
 }
@@ -235,16 +282,16 @@ func (l *Ledger) Hold(id string, dst *Hold) bool {
 		return false
 	}
 	*dst = Hold{
-		ID: h.id, Channel: l.channelOf(h), State: h.state, Forced: h.forced,
+		ID: id, Channel: l.channelOf(h), State: h.state, Forced: h.forced,
 		TTL: time.Duration(h.ttl), CreatedAt: timeOf(h.createdAt), ExpiresAt: timeOf(h.expiresAt),
 		Seq: h.seq, Lines: dst.Lines[:0], Allocations: dst.Allocations[:0],
 	}
-	for _, ln := range h.lineList() {
+	for _, ln := range l.holds.lines(h) {
 		var d *Line
 		dst.Lines, d = extend(dst.Lines)
 		d.SKU, d.Qty = l.skus[ln.sku].name, ln.qty
 	}
-	for _, a := range h.allocList() {
+	for _, a := range l.holds.allocs(h) {
 		var d *Allocation
 		dst.Allocations, d = extend(dst.Allocations)
 		d.Line, d.SKU, d.Warehouse, d.Qty, d.HandedOff = int(a.line), l.skus[a.sku].name, l.whs[a.wh].name, a.qty, a.consumed
@@ -286,7 +333,7 @@ func (l *Ledger) Reserve(req ReserveRequest, now time.Time, fx *Effects) (Reserv
 	l.beginViews(fx)
 	l.holdStock(h)
 	l.endViews(fx)
-	l.recordReserve(h, fx)
+	l.recordReserve(h, req.ID, fx)
 	if old := l.holds.find(req.ID, idHash); old != nil {
 		l.undoReserve(h, fx, changes)
 		return l.replayed(old, &req)
@@ -358,7 +405,7 @@ func (l *Ledger) checkRequest(req *ReserveRequest) error {
 
 // sameRequest: an exact replay has the same channel, lines, ttl and force.
 func (l *Ledger) sameRequest(h *hold, req *ReserveRequest) bool {
-	lines := h.lineList()
+	lines := l.holds.lines(h)
 	if l.channelOf(h) != req.Channel || h.forced != req.Force || h.ttl != int64(req.TTL) || len(lines) != len(req.Lines) {
 		return false
 	}
@@ -379,7 +426,8 @@ func (l *Ledger) buildHold(req *ReserveRequest, now int64) *hold {
 	h := l.newHold()
 	ch, ok := l.holdChannel(req.Channel)
 	assert(ok, "a configured channel has a hold channel index")
-	h.id, h.channel, h.forced = req.ID, ch, req.Force
+	h.setID(req.ID)
+	h.channel, h.forced = ch, req.Force
 	h.ttl, h.createdAt, h.state = int64(req.TTL), now, HoldHeld
 	h.seq = l.seq + 1 // the record that will be emitted for it
 	h.expiresAt = 0
@@ -395,9 +443,9 @@ func (l *Ledger) buildHold(req *ReserveRequest, now int64) *hold {
 		h.expiresAt = now + int64(l.cfg.DefaultHoldTTL)
 	}
 	for i, ln := range req.Lines {
-		h.addLine(holdLine{sku: l.plan.lineIDs[i], qty: ln.Qty})
+		l.holds.addLine(h, holdLine{sku: l.plan.lineIDs[i], qty: ln.Qty})
 	}
-	h.addAllocs(l.plan.allocs...)
+	l.holds.addAllocs(h, l.plan.allocs...)
 	return h
 }
 
@@ -411,7 +459,7 @@ func (l *Ledger) installHold(h *hold, idHash uint32) {
 // holdStock applies a new hold's allocations to the cells and counts it as
 // active; unholdStock undoes it exactly for a hold that was never indexed.
 func (l *Ledger) holdStock(h *hold) {
-	allocs := h.allocList()
+	allocs := l.holds.allocs(h)
 	for i, a := range allocs {
 		if !a.consumed {
 			if firstOfSKU(allocs, i) {
@@ -427,7 +475,7 @@ func (l *Ledger) holdStock(h *hold) {
 }
 
 func (l *Ledger) unholdStock(h *hold) {
-	allocs := h.allocList()
+	allocs := l.holds.allocs(h)
 	for i, a := range allocs {
 		if !a.consumed {
 			if firstOfSKU(allocs, i) {
@@ -473,7 +521,7 @@ func (l *Ledger) Confirm(id string, ttl time.Duration, now time.Time, fx *Effect
 		return nil
 	}
 	l.confirm(h, expiresAt)
-	rec := l.record(fx, RecordConfirm, now.UnixNano(), h.id)
+	rec := l.record(fx, RecordConfirm, now.UnixNano(), id)
 	rec.TTL, rec.ExpiresAt = ttl, expiresAt
 	return nil
 }
@@ -544,7 +592,7 @@ func (l *Ledger) Expire(now time.Time, maxHolds int, fx *Effects) int {
 	n := 0
 	for n < maxHolds && len(l.expiry) > 0 && l.expiry[0].expiresAt <= at {
 		h := l.expiry[0]
-		id := h.id
+		id := strings.Clone(h.idView()) // the record outlives the hold's slot
 		l.beginViews(fx)
 		l.closeHold(h, HoldExpired)
 		l.endViews(fx)
@@ -564,7 +612,7 @@ func (l *Ledger) NextExpiry() (time.Time, bool) {
 
 // closeHold returns the unconsumed allocations to stock and ends the hold.
 func (l *Ledger) closeHold(h *hold, state HoldState) {
-	allocs := h.allocList()
+	allocs := l.holds.allocs(h)
 	for i, a := range allocs {
 		if !a.consumed {
 			if firstOfSKU(allocs, i) {
@@ -580,7 +628,7 @@ func (l *Ledger) closeHold(h *hold, state HoldState) {
 // ends it.
 func (l *Ledger) handoffAll(h *hold) {
 	for {
-		allocs := h.allocList()
+		allocs := l.holds.allocs(h)
 		i := slices.IndexFunc(allocs, func(a holdAlloc) bool { return !a.consumed })
 		assert(i >= 0, "active hold with nothing left to hold")
 		if l.consumeSKU(h, allocs[i].sku) {
@@ -595,7 +643,7 @@ func (l *Ledger) handoffAll(h *hold) {
 // must not be used after that).
 func (l *Ledger) consumeSKU(h *hold, sku uint32) bool {
 	found := false
-	allocs := h.allocList()
+	allocs := l.holds.allocs(h)
 	for i := range allocs {
 		a := &allocs[i]
 		if a.sku == sku && !a.consumed {

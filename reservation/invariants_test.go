@@ -22,16 +22,16 @@ func (l *Ledger) checkInvariants() error {
 		if h.expiresAt != 0 {
 			withExpiry++
 			if h.heapIdx < 0 || int(h.heapIdx) >= len(l.expiry) || l.expiry[h.heapIdx] != h {
-				err = fmt.Errorf("hold %s missing from the expiry heap", h.id)
+				err = fmt.Errorf("hold %s missing from the expiry heap", h.idView())
 			}
 		}
-		if h.more == nil && (h.nLines == 0 || h.nAllocs == 0) || h.more != nil && (h.nLines != 0 || h.nAllocs != 0) {
-			err = fmt.Errorf("hold %s: %d inline lines, %d inline allocations, spilled %v", h.id, h.nLines, h.nAllocs, h.more != nil)
+		if _, more := l.holds.more[h.ref]; more != h.spilled || !h.spilled && (h.nLines == 0 || h.nAllocs == 0) || h.spilled && (h.nLines != 0 || h.nAllocs != 0) {
+			err = fmt.Errorf("hold %s: %d inline lines, %d inline allocations, spilled %v, in more %v", h.idView(), h.nLines, h.nAllocs, h.spilled, more)
 		}
 		if int(h.channel) >= len(l.holdChans) {
-			err = fmt.Errorf("hold %s: channel index %d of %d", h.id, h.channel, len(l.holdChans))
+			err = fmt.Errorf("hold %s: channel index %d of %d", h.idView(), h.channel, len(l.holdChans))
 		}
-		allocs := h.allocList()
+		allocs := l.holds.allocs(h)
 		for i, a := range allocs {
 			if !a.consumed {
 				held[[2]uint32{a.sku, uint32(a.wh)}] += a.qty

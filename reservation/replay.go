@@ -103,20 +103,21 @@ func (l *Ledger) replayReserve(r *Record) error {
 		return diverged(r, "more than %d distinct hold channels", maxHoldChannels)
 	}
 	h := l.newHold()
-	h.id, h.channel, h.forced, h.state = r.HoldID, ch, r.Forced, HoldHeld
+	h.setID(r.HoldID)
+	h.channel, h.forced, h.state = ch, r.Forced, HoldHeld
 	if r.Forced {
 		h.state = HoldConfirmed
 	}
 	h.ttl, h.createdAt, h.expiresAt, h.seq = int64(r.TTL), r.At, r.ExpiresAt, r.Seq
 	for _, ln := range r.Lines {
-		h.addLine(holdLine{sku: l.internSKU(ln.SKU), qty: ln.Qty})
+		l.holds.addLine(h, holdLine{sku: l.internSKU(ln.SKU), qty: ln.Qty})
 	}
 	for _, a := range r.Allocations {
-		h.addAllocs(holdAlloc{
+		l.holds.addAllocs(h, holdAlloc{
 			sku: l.internSKU(a.SKU), wh: l.internWarehouse(a.Warehouse), line: uint16(a.Line), qty: a.Qty,
 		})
 	}
-	l.installHold(h, l.holds.hash(h.id))
+	l.installHold(h, l.holds.hash(r.HoldID))
 	return nil
 }
 

@@ -142,7 +142,7 @@ func (l *Ledger) appendHolds(dst []byte) []byte {
 			active = append(active, h)
 		}
 	})
-	slices.SortFunc(active, func(a, b *hold) int { return cmp.Compare(a.id, b.id) })
+	slices.SortFunc(active, func(a, b *hold) int { return cmp.Compare(a.idView(), b.idView()) })
 	dst = binary.AppendUvarint(dst, uint64(len(active)))
 	for _, h := range active {
 		dst = l.appendHold(dst, h)
@@ -153,7 +153,7 @@ func (l *Ledger) appendHolds(dst []byte) []byte {
 }
 
 func (l *Ledger) appendHold(dst []byte, h *hold) []byte {
-	dst = appendString(dst, h.id)
+	dst = appendString(dst, h.idView())
 	dst = appendString(dst, l.channelOf(h))
 	dst = append(dst, byte(h.state))
 	dst = appendBool(dst, h.forced)
@@ -161,7 +161,7 @@ func (l *Ledger) appendHold(dst []byte, h *hold) []byte {
 	dst = binary.AppendVarint(dst, h.createdAt)
 	dst = binary.AppendVarint(dst, h.expiresAt)
 	dst = binary.AppendUvarint(dst, h.seq)
-	lines, allocs := h.lineList(), h.allocList()
+	lines, allocs := l.holds.lines(h), l.holds.allocs(h)
 	dst = binary.AppendUvarint(dst, uint64(len(lines)))
 	for _, ln := range lines {
 		dst = binary.AppendUvarint(dst, uint64(ln.sku))
@@ -331,7 +331,7 @@ func (l *Ledger) restoreHolds(r *reader) {
 			r.fail("hold.state", "closed hold among active holds")
 		}
 		if r.err == nil {
-			l.installHold(h, l.holds.hash(h.id))
+			l.installHold(h, l.holds.hash(h.idView()))
 		}
 	}
 	for n := r.count("retained", math.MaxInt32, 12); n > 0 && r.err == nil; n-- {
@@ -340,7 +340,7 @@ func (l *Ledger) restoreHolds(r *reader) {
 			r.fail("hold.state", "active hold among closed holds")
 		}
 		if r.err == nil {
-			l.holds.put(h, l.holds.hash(h.id))
+			l.holds.put(h, l.holds.hash(h.idView()))
 			l.holds.retire(h)
 		}
 	}
@@ -348,7 +348,7 @@ func (l *Ledger) restoreHolds(r *reader) {
 
 func (l *Ledger) restoreHold(r *reader) *hold {
 	h := l.newHold()
-	h.id = r.str("hold.id", 1, MaxIDBytes)
+	h.setID(r.str("hold.id", 1, MaxIDBytes))
 	if ch, ok := l.holdChannel(r.str("hold.channel", 1, MaxIDBytes)); ok {
 		h.channel = ch
 	} else {
@@ -359,27 +359,27 @@ func (l *Ledger) restoreHold(r *reader) *hold {
 	h.ttl, h.createdAt = r.int("hold.ttl", 0, maxTime), r.varint("hold.created_at")
 	h.expiresAt, h.seq = r.int("hold.expires_at", 0, maxTime), r.uvarint("hold.seq")
 	for n := r.count("hold.lines", 65535, 2); n > 0 && r.err == nil; n-- {
-		h.addLine(holdLine{sku: r.skuID(l, "hold.line.sku"), qty: int64(r.uint("hold.line.qty", 1, maxDemand))})
+		l.holds.addLine(h, holdLine{sku: r.skuID(l, "hold.line.sku"), qty: int64(r.uint("hold.line.qty", 1, maxDemand))})
 	}
 	for n := r.count("hold.allocs", maxRecordAllocs, 5); n > 0 && r.err == nil; n-- {
-		a := holdAlloc{line: uint16(r.uint("hold.alloc.line", 0, uint64(max(len(h.lineList())-1, 0))))}
+		a := holdAlloc{line: uint16(r.uint("hold.alloc.line", 0, uint64(max(len(l.holds.lines(h))-1, 0))))}
 		a.sku = r.skuID(l, "hold.alloc.sku")
 		a.wh = uint16(r.uint("hold.alloc.wh", 0, uint64(max(len(l.whs)-1, 0))))
 		a.qty = int64(r.uint("hold.alloc.qty", 1, maxDemand))
 		a.consumed = r.bool("hold.alloc.consumed")
-		h.addAllocs(a)
+		l.holds.addAllocs(h, a)
 	}
-	if r.err == nil && (len(h.lineList()) == 0 || len(h.allocList()) == 0) {
+	if r.err == nil && (len(l.holds.lines(h)) == 0 || len(l.holds.allocs(h)) == 0) {
 		r.fail("hold", "hold without lines or allocations")
 	}
-	if r.err == nil && h.state.Active() && !slices.ContainsFunc(h.allocList(), func(a holdAlloc) bool { return !a.consumed }) {
+	if r.err == nil && h.state.Active() && !slices.ContainsFunc(l.holds.allocs(h), func(a holdAlloc) bool { return !a.consumed }) {
 		r.fail("hold", "active hold with nothing left to hold")
 	}
 	if r.err == nil && h.state == HoldHeld && h.expiresAt == 0 {
 		r.fail("hold.expires_at", "a held hold must expire")
 	}
-	if _, dup := l.holds.get(h.id); r.err == nil && dup {
-		r.failf("hold.id", "%q repeated", h.id)
+	if _, dup := l.holds.get(h.idView()); r.err == nil && dup {
+		r.failf("hold.id", "%q repeated", h.idView())
 	}
 	return h
 }
