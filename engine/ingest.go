@@ -53,15 +53,16 @@ type IngestStats struct {
 // the effects), so a message seen again after a crash or a rebalance
 // changes nothing; group commits only show lag.
 type ingest struct {
-	core   *core
-	gen    uint64 // the core generation this ingest started in
-	log    *slog.Logger
-	now    func() time.Time
-	reader *kafkago.Reader
-	dlq    *kafka.Writer
-	events []SourcedEvent // applyBatch's buffer, reused batch after batch
-	topic  string
-	group  string
+	core    *core
+	gen     uint64 // the core generation this ingest started in
+	log     *slog.Logger
+	now     func() time.Time
+	reader  *kafkago.Reader
+	dlq     *kafka.Writer
+	events  []SourcedEvent // applyBatch's buffer, reused batch after batch
+	results []EventResult  // the outcomes of the batch being applied, reused likewise
+	topic   string
+	group   string
 	*ingestCounters
 }
 
@@ -347,7 +348,8 @@ func lastPerPartition(msgs []kafkago.Message, m kafkago.Message) []kafkago.Messa
 // was applied then) instead of dropping the batch.
 func (in *ingest) beginWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, pending, error) {
 	for {
-		results, p, err := in.core.BeginEvents(in.gen, events, rawBytes, nil)
+		results, p, err := in.core.BeginEvents(in.gen, events, rawBytes, in.results)
+		in.results = results
 		if !errors.Is(err, journal.ErrQueueFull) {
 			return results, p, err
 		}
