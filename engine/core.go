@@ -43,6 +43,12 @@ type core struct {
 	commit  *journal.Committer
 	limits  journal.CommitterConfig
 	fx      reservation.Effects
+	// scratch, ends and recs encode a command's records (under mu): the
+	// records are encoded into scratch, then copied into one buffer of
+	// exactly their size, which the journal owns until written.
+	scratch []byte
+	ends    []int
+	recs    [][]byte
 	failed  error // set when the ledger holds a change the journal lost
 	changed func(context.Context, []reservation.ChannelChange, []reservation.PriceChange)
 	// failures is signalled (non-blocking, capacity 1) when the journal
@@ -97,42 +103,38 @@ func (c *core) writableLocked(records int, bytes int64) error {
 // prefetches the ledger memory of (Ledger.PrefetchEvent).
 const eventPrefetchAhead = 4
 
-// recordSizeGuess sizes the buffer of a command's records up front: a
-// stock event's record is about this long.
-const recordSizeGuess = 96
-
-// singleRecordBytes sizes the buffer of a command's only record (a hold of
-// a few lines, a release, a confirm).
-const singleRecordBytes = 256
+// maxScratchBytes bounds the encoding buffer kept between commands (an
+// ingest batch's records are about 100 KiB).
+const maxScratchBytes = 1 << 20
 
 func (c *core) enqueueLocked() (*journal.Ticket, error) {
 	// One buffer for all the command's records (an ingest batch makes up
 	// to a thousand): the journal owns it until written, so it is new
-	// each time, but it is one allocation, not one per record.
+	// each time, but it is one allocation of exactly the records' size,
+	// not one per record nor a guess with room to spare (which the
+	// garbage collector would pay for on every hold).
 	var recs [][]byte
-	var one [1][]byte // a single record needs no slice of its own
-	switch n := len(c.fx.Records); n {
-	case 0:
-	case 1:
-		// Sized once: a hold's or a release's record fits, so it does not
-		// grow varint by varint.
-		one[0] = reservation.AppendRecord(make([]byte, 0, singleRecordBytes), &c.fx.Records[0])
-		recs = one[:]
-	default:
-		ends := make([]int, n)
-		buf := make([]byte, 0, n*recordSizeGuess)
+	if n := len(c.fx.Records); n > 0 {
+		c.scratch, c.ends = c.scratch[:0], c.ends[:0]
 		for i := range c.fx.Records {
-			buf = reservation.AppendRecord(buf, &c.fx.Records[i])
-			ends[i] = len(buf)
+			c.scratch = reservation.AppendRecord(c.scratch, &c.fx.Records[i])
+			c.ends = append(c.ends, len(c.scratch))
 		}
-		recs = make([][]byte, n)
+		buf := make([]byte, len(c.scratch))
+		copy(buf, c.scratch)
 		start := 0
-		for i, end := range ends {
-			recs[i] = buf[start:end:end]
+		for _, end := range c.ends {
+			c.recs = append(c.recs, buf[start:end:end])
 			start = end
+		}
+		recs = c.recs // Enqueue keeps the records, not this slice
+		if cap(c.scratch) > maxScratchBytes {
+			c.scratch, c.ends = nil, nil
 		}
 	}
 	t, err := c.commit.Enqueue(recs...)
+	clear(c.recs)
+	c.recs = c.recs[:0]
 	if err != nil {
 		if len(recs) > 0 {
 			c.failed = fmt.Errorf("journal refused an applied change: %w", err)

@@ -3,6 +3,7 @@ package journal_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -354,4 +355,38 @@ func TestCommitterGatherEndsWhenFull(t *testing.T) {
 		return
 	}
 	t.Fatal("no attempt gathered four tickets into one group")
+}
+
+// TestEnqueueSliceReusable: Enqueue copies which records it got, so the
+// caller may refill the slice at once (the engine reuses one per command)
+// while the records themselves are written as they were.
+func TestEnqueueSliceReusable(t *testing.T) {
+	m := journal.NewMemBackend(journal.DefaultMemOptions())
+	c := journaltest.MustCommitter(t, m, journaltest.TestConfig())
+	recs := [][]byte{[]byte("a1"), []byte("a2")}
+	t1, err := c.Enqueue(recs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs[0], recs[1] = []byte("b1"), []byte("b2")
+	t2, err := c.Enqueue(recs[:1]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs[0] = []byte("c1")
+	for _, tk := range []*journal.Ticket{t1, t2} {
+		if err := tk.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	if err := m.Replay(t.Context(), 1, func(_ uint64, rec []byte) error { got = append(got, string(rec)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a1", "a2", "b1"}; !slices.Equal(got, want) {
+		t.Fatalf("journal holds %q, want %q", got, want)
+	}
+	if err := c.Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 }
