@@ -38,11 +38,11 @@ const expireRecordBytes = 512
 // caller waits for durability outside mu. Lock order: core.mu, then the
 // committer's own lock (taken inside Enqueue).
 type core struct {
-	mu      sync.Mutex
-	ledger  *reservation.Ledger
-	commit  *journal.Committer
-	limits  journal.CommitterConfig
-	fx      reservation.Effects
+	mu     sync.Mutex
+	ledger *reservation.Ledger
+	commit *journal.Committer
+	limits journal.CommitterConfig
+	fx     reservation.Effects
 	// scratch, ends and recs encode a command's records (under mu): the
 	// records are encoded into scratch, then copied into one buffer of
 	// exactly their size, which the journal owns until written.
@@ -369,22 +369,30 @@ func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes 
 // gen is the generation the caller started in (Generation); a batch from an
 // earlier generation is refused with an error wrapping journal.ErrUnavailable.
 func (c *core) BeginEvents(gen uint64, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
+	return c.beginEventsAt(gen, len(events), func(i int) *SourcedEvent { return &events[i] }, rawBytes, results)
+}
+
+// beginEventsAt is BeginEvents over n events that at returns in place (the
+// ingest's fetched messages carry theirs: a batch is applied without
+// copying each event out).
+func (c *core) beginEventsAt(gen uint64, n int, at func(int) *SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
 	results = results[:0]
-	est := 2*rawBytes + int64(len(events))*eventRecordOverhead
-	p, err := c.begin(len(events), est, func(l *reservation.Ledger, fx *reservation.Effects) error {
+	est := 2*rawBytes + int64(n)*eventRecordOverhead
+	p, err := c.begin(n, est, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		if c.gen != gen {
 			return errStaleGeneration
 		}
-		for i := range events {
-			if events[i].Skip {
-				err := l.SkipEvent(events[i].Source, fx)
+		for i := range n {
+			ev := at(i)
+			if ev.Skip {
+				err := l.SkipEvent(ev.Source, fx)
 				results = append(results, EventResult{Outcome: reservation.OutcomeNoop, Err: err})
 				continue
 			}
-			if j := i + eventPrefetchAhead; j < len(events) {
-				l.PrefetchEvent(&events[j].Event, eventPrefetchAhead)
+			if j := i + eventPrefetchAhead; j < n {
+				l.PrefetchEvent(&at(j).Event, eventPrefetchAhead)
 			}
-			out, err := l.ApplyEvent(&events[i].Event, events[i].Source, fx)
+			out, err := l.ApplyEvent(&ev.Event, ev.Source, fx)
 			results = append(results, EventResult{Outcome: out, Err: err})
 		}
 		return nil

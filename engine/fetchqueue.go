@@ -30,13 +30,13 @@ func newFetchQueue(limit int) *fetchQueue {
 	}
 }
 
-// put appends f, waiting while the queue is full. It returns false when
-// ctx ends first (f is dropped: the stage is stopping).
-func (q *fetchQueue) put(ctx context.Context, f fetched) bool {
+// put appends a copy of *f, waiting while the queue is full. It returns
+// false when ctx ends first (f is dropped: the stage is stopping).
+func (q *fetchQueue) put(ctx context.Context, f *fetched) bool {
 	for {
 		q.mu.Lock()
 		if len(q.buf) < q.limit {
-			q.buf = append(q.buf, f)
+			q.buf = append(q.buf, *f)
 			q.mu.Unlock()
 			select {
 			case q.ready <- struct{}{}:

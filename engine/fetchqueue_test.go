@@ -8,6 +8,8 @@ import (
 	kafkago "github.com/segmentio/kafka-go"
 )
 
+func ptr[T any](v T) *T { return &v }
+
 func fetchedAt(offset int64, size int) fetched {
 	return fetched{msg: kafkago.Message{Offset: offset, Value: make([]byte, size)}}
 }
@@ -22,7 +24,7 @@ func TestFetchQueueKeepsOrderAndBound(t *testing.T) {
 	defer cancel()
 	go func() {
 		for i := range total {
-			if !q.put(ctx, fetchedAt(int64(i), 1)) {
+			if !q.put(ctx, ptr(fetchedAt(int64(i), 1))) {
 				return
 			}
 		}
@@ -53,12 +55,12 @@ func TestFetchQueueKeepsOrderAndBound(t *testing.T) {
 
 func TestFetchQueuePutStopsWithContext(t *testing.T) {
 	q := newFetchQueue(1)
-	if !q.put(t.Context(), fetchedAt(0, 1)) {
+	if !q.put(t.Context(), ptr(fetchedAt(0, 1))) {
 		t.Fatal("put into an empty queue failed")
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan bool)
-	go func() { done <- q.put(ctx, fetchedAt(1, 1)) }()
+	go func() { done <- q.put(ctx, ptr(fetchedAt(1, 1))) }()
 	select {
 	case <-done:
 		t.Fatal("put into a full queue returned before a take or the end of its context")

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,8 +58,7 @@ type ingest struct {
 	now     func() time.Time
 	reader  *kafkago.Reader
 	dlq     *kafka.Writer
-	events  []SourcedEvent // applyBatch's buffer, reused batch after batch
-	results []EventResult  // the outcomes of the batch being applied, reused likewise
+	results []EventResult // the outcomes of the batch being applied, reused batch after batch
 	topic   string
 	group   string
 	*ingestCounters
@@ -224,7 +222,7 @@ func (in *ingest) fetch(ctx context.Context, out *fetchQueue) {
 		f.ev.Source = reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 		f.ev.Event, f.err = reservation.DecodeEvent(m.Value)
 		f.ev.Skip = f.err != nil
-		if !out.put(ctx, f) {
+		if !out.put(ctx, &f) {
 			return
 		}
 	}
@@ -293,16 +291,12 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 	in.lag.fetched(batch)
 	in.countConsumed(ctx, batch)
 	var bad []kafkago.Message
-	// The events are read only while the batch is applied: one buffer
-	// serves every batch. Of the messages, what is acknowledged later is
-	// each partition's position: its last message in the batch.
-	events := slices.Grow(in.events[:0], len(batch))[:len(batch)]
-	in.events = events
+	// Of the messages, what is acknowledged later is each partition's
+	// position: its last message in the batch.
 	var msgs []kafkago.Message
 	var rawBytes int64
 	for i := range batch {
 		f := &batch[i]
-		events[i] = f.ev
 		msgs = lastPerPartition(msgs, f.msg)
 		rawBytes += int64(len(f.msg.Value))
 		if f.err != nil {
@@ -318,7 +312,7 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 		in.dlqCount.Add(uint64(len(bad)))
 	}
 	sctx, span := in.startBatchSpan(ctx, batch)
-	results, p, err := in.applyTraced(sctx, events, rawBytes)
+	results, p, err := in.applyTraced(sctx, batch, rawBytes)
 	if err != nil {
 		if span != nil {
 			span.SetStatus(codes.Error, err.Error())
@@ -326,7 +320,7 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 		}
 		return applied{}, err
 	}
-	in.count(events, results)
+	in.count(batch, results)
 	return applied{p: p, msgs: msgs, start: start, span: span}, nil
 }
 
@@ -346,9 +340,10 @@ func lastPerPartition(msgs []kafkago.Message, m kafkago.Message) []kafkago.Messa
 
 // beginWithBackpressure waits while the journal queue is full (nothing
 // was applied then) instead of dropping the batch.
-func (in *ingest) beginWithBackpressure(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, pending, error) {
+func (in *ingest) beginWithBackpressure(ctx context.Context, batch []fetched, rawBytes int64) ([]EventResult, pending, error) {
+	at := func(i int) *SourcedEvent { return &batch[i].ev }
 	for {
-		results, p, err := in.core.BeginEvents(in.gen, events, rawBytes, in.results)
+		results, p, err := in.core.beginEventsAt(in.gen, len(batch), at, rawBytes, in.results)
 		in.results = results
 		if !errors.Is(err, journal.ErrQueueFull) {
 			return results, p, err
@@ -371,11 +366,11 @@ func dlqMessage(m kafkago.Message, reason error) kafkago.Message {
 
 // count adds a batch's outcomes to the counters (once per batch, not per
 // event) and tracks each source's seq.
-func (in *ingest) count(events []SourcedEvent, results []EventResult) {
+func (in *ingest) count(batch []fetched, results []EventResult) {
 	var applied, stale, duplicate, noop, rejected, already, fractional uint64
 	now := in.now()
 	for i, r := range results {
-		ev := &events[i]
+		ev := &batch[i].ev
 		if ev.Skip {
 			continue
 		}

@@ -171,12 +171,12 @@ func onePartition(batch []fetched) (int, bool) {
 
 // applyTraced applies the events inside a "ledger apply" span, a child of
 // the batch's span (when tracing).
-func (in *ingest) applyTraced(ctx context.Context, events []SourcedEvent, rawBytes int64) ([]EventResult, pending, error) {
+func (in *ingest) applyTraced(ctx context.Context, batch []fetched, rawBytes int64) ([]EventResult, pending, error) {
 	if !in.obs.tracing {
-		return in.beginWithBackpressure(ctx, events, rawBytes)
+		return in.beginWithBackpressure(ctx, batch, rawBytes)
 	}
 	_, span := in.obs.tracer.Start(ctx, telemetry.SpanLedgerApply)
-	results, p, err := in.beginWithBackpressure(ctx, events, rawBytes)
+	results, p, err := in.beginWithBackpressure(ctx, batch, rawBytes)
 	if span.IsRecording() {
 		span.SetAttributes(attribute.Int(telemetry.AttrEventsApplied, len(results)))
 	}
