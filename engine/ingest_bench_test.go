@@ -32,22 +32,12 @@ import (
 //	go test -run '^$' -bench BenchmarkIngest -benchtime 1x ./engine/
 func BenchmarkIngest(b *testing.B) {
 	const events, partitions = ingestEvents, 8
-	brokers := testsvc.KafkaBrokers(b)
+	broker := testsvc.KafkaTopics
 	if os.Getenv("STOCKD_BENCH_KFAKE") == "1" {
-		brokers = nil
+		broker = testsvc.Kfake
 	}
 	topics := uniqueTopics(b)
-	if brokers == nil {
-		brokers = testsvc.Kfake(b, partitions, topics.EventsTopic, topics.DLQTopic)
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		for _, t := range []string{topics.EventsTopic, topics.DLQTopic} {
-			if err := kafka.CreateTopic(ctx, brokers, t, partitions); err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+	brokers := broker(b, partitions, topics.EventsTopic, topics.DLQTopic)
 	produceAdjusts(b, brokers, topics.EventsTopic, events)
 	rawFetchRate(b, brokers, topics.EventsTopic, events) // warm-up, not measured
 	engineIngestRate(b, brokers, topics, events)

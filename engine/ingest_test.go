@@ -24,15 +24,8 @@ func brokerCases(t *testing.T, body func(t *testing.T, brokers []string, topics 
 		body(t, brokers, topics)
 	})
 	t.Run("kafka", func(t *testing.T) {
-		brokers := testsvc.KafkaBrokers(t)
 		topics := uniqueTopics(t)
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		for _, topic := range []string{topics.EventsTopic, topics.DLQTopic} {
-			if err := kafka.CreateTopic(ctx, brokers, topic, 4); err != nil {
-				t.Fatalf("create topic %s: %v", topic, err)
-			}
-		}
+		brokers := testsvc.KafkaTopics(t, 4, topics.EventsTopic, topics.DLQTopic)
 		t.Logf("broker: real Kafka %v", brokers)
 		body(t, brokers, topics)
 	})

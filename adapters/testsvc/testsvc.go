@@ -1,9 +1,13 @@
 package testsvc
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"stockd/adapters/kafka"
 )
 
 // Environment variables that name the services for integration tests.
@@ -58,4 +62,20 @@ func missing(tb testing.TB, env, what string) {
 		tb.Fatalf("testsvc: %s is not set but this test needs %s and CI=true: %s", env, what, startHint)
 	}
 	tb.Skipf("testsvc: %s is not set; skipping a test that needs %s: %s", env, what, startHint)
+}
+
+// KafkaTopics returns the real broker's addresses (KafkaBrokers: skipped, or failed under CI,
+// when unset) with the given topics created with the given number of partitions: the real
+// broker's counterpart of Kfake.
+func KafkaTopics(tb testing.TB, partitions int, topics ...string) []string {
+	tb.Helper()
+	brokers := KafkaBrokers(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, topic := range topics {
+		if err := kafka.CreateTopic(ctx, brokers, topic, partitions); err != nil {
+			tb.Fatalf("testsvc: create topic %s: %v", topic, err)
+		}
+	}
+	return brokers
 }

@@ -32,11 +32,11 @@ var crashRounds = flag.Int("crash.rounds", 6, "SIGKILL rounds per crash test")
 // SIGKILL at random moments, restart it, and check that every
 // acknowledged hold and every 1C event is there exactly once.
 func TestCrashFileJournal(t *testing.T) {
-	runCrashTest(t, fileJournalYAML, nil, nil)
+	runCrashTest(t, fileJournalYAML, nil, testsvc.Kfake)
 }
 
 func TestCrashPostgresJournal(t *testing.T) {
-	runCrashTest(t, pgJournalYAML, nil, nil)
+	runCrashTest(t, pgJournalYAML, nil, testsvc.Kfake)
 }
 
 // TestCrashPostgresJournalAndDatabase also crashes PostgreSQL itself
@@ -71,7 +71,7 @@ func TestCrashPostgresJournalAndDatabase(t *testing.T) {
 	// rebalances more often than the others, and kfake at times keeps a
 	// killed member in a stable group past its session timeout, its
 	// partitions assigned to nobody alive (seen in the group's state).
-	runCrashTest(t, pgJournalYAML, crashDB, testsvc.KafkaBrokers(t))
+	runCrashTest(t, pgJournalYAML, crashDB, testsvc.KafkaTopics)
 }
 
 func fileJournalYAML(t *testing.T, dir string) string {
@@ -105,26 +105,17 @@ type crashHarness struct {
 
 // runCrashTest kills stockd in every round; fault, if set, runs halfway
 // through each round's load.
-// runCrashTest runs the crash rounds against brokers, or an in-process
-// kfake broker when brokers is nil.
-func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string, fault func(*testing.T, int), brokers []string) {
+// runCrashTest runs the crash rounds against the broker that broker starts
+// or names (testsvc.Kfake or testsvc.KafkaTopics) with the test's topics.
+func runCrashTest(t *testing.T, journalYAML func(*testing.T, string) string, fault func(*testing.T, int),
+	broker func(testing.TB, int, ...string) []string) {
 	if testing.Short() {
 		t.Skip("crash test: skipped with -short")
 	}
 	dir := t.TempDir()
 	h := &crashHarness{t: t, bin: buildStockd(t, dir), attempted: map[string]string{}, acked: map[string]bool{}}
 	h.topic = testsvc.UniqueName(t, "crash")
-	if h.brokers = brokers; brokers == nil {
-		h.brokers = testsvc.Kfake(t, 4, h.topic+".events", h.topic+".dlq")
-	} else {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		for _, topic := range []string{h.topic + ".events", h.topic + ".dlq"} {
-			if err := kafka.CreateTopic(ctx, brokers, topic, 4); err != nil {
-				t.Fatal(err)
-			}
-		}
-		cancel()
-	}
+	h.brokers = broker(t, 4, h.topic+".events", h.topic+".dlq")
 	port := freePort(t)
 	h.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	h.config = filepath.Join(dir, "stockd.yaml")
