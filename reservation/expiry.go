@@ -2,7 +2,6 @@ package reservation
 
 import (
 	"hash/maphash"
-	"math/bits"
 	"time"
 	"unsafe"
 )
@@ -141,25 +140,10 @@ type windowID struct {
 	arena uint8
 }
 
-// windowSlots is the table size for a window of size entries (the dedupe
-// window's ids, the replay window's holds): the power of two at least
-// twice size, so that a full window never grows the table. Growing would
-// rehash the whole table inside one apply (a window of a million ids is a
-// 16 MiB table, milliseconds during which every reserve waits), and the
-// window fills up in normal work anyway. The slots hold no pointers and
-// the operating system gives fresh pages zeroed on first touch, so an
-// empty window's table costs address space, not memory.
-func windowSlots(size int) int {
-	if size <= minIndexSlots/2 {
-		return minIndexSlots
-	}
-	return 1 << bits.Len(uint(2*size-1))
-}
-
 func (w *idWindow) init(size int) {
 	w.size = size
 	w.seed = maphash.MakeSeed()
-	w.table = slotTable{slots: make([]uint64, windowSlots(size))}
+	w.table = newSlotTable(size)
 	w.chunks, w.n, w.head = nil, 0, 0
 }
 

@@ -2,6 +2,7 @@ package reservation
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"unsafe"
 )
 
@@ -61,13 +62,11 @@ type holdChunk [holdChunkSize]hold
 
 func newHoldIndex(window int) holdIndex {
 	assert(window > 0 && uint64(window) < uint64(maxHoldRef), "replay window size")
-	// Sized for a full replay window up front (the active holds grow it
-	// further): filling the window would otherwise rehash the table and
-	// copy the ring inside a reserve, milliseconds for every request
-	// queued behind it. Both hold no pointers; untouched pages cost no
-	// memory.
+	// The table and the ring are sized for a full replay window (active
+	// holds grow the table further), so filling the window never rehashes
+	// or copies inside a reserve.
 	return holdIndex{
-		seed: maphash.MakeSeed(), table: slotTable{slots: make([]uint64, windowSlots(window))},
+		seed: maphash.MakeSeed(), table: newSlotTable(window),
 		ring: make([]uint64, 0, window), ringSize: uint32(window),
 	}
 }
@@ -185,6 +184,21 @@ type slotTable struct {
 }
 
 const minIndexSlots = 1 << 10
+
+// newSlotTable returns a table sized for n entries: the power of two at
+// least twice n, so that filling it to n never grows it. Growing rehashes
+// the whole table inside one command (for a window of a million ids, a
+// 16 MiB table: milliseconds during which every reserve waits), and the
+// windows these tables index fill up in normal work anyway. The slots
+// hold no pointers and fresh pages are zero until touched, so an empty
+// table costs address space, not memory.
+func newSlotTable(n int) slotTable {
+	slots := minIndexSlots
+	if n > minIndexSlots/2 {
+		slots = 1 << bits.Len(uint(2*n-1))
+	}
+	return slotTable{slots: make([]uint64, slots)}
+}
 
 func (t *slotTable) home(hash uint32) int { return int(hash) & (len(t.slots) - 1) }
 

@@ -199,9 +199,10 @@ func NewCommitter(b Backend, cfg CommitterConfig) (*Committer, error) {
 // Enqueue assigns the next LSNs to recs and queues them for the next group.
 // It never blocks on I/O. The caller must not modify the records' bytes
 // until the ticket is done; the slice recs itself (which record is where)
-// is copied and may be reused as soon as Enqueue returns. Errors: ErrQueueFull (nothing queued; retry later, HTTP 429),
-// ErrTooLarge (more than one group can hold), an error wrapping
-// ErrUnavailable after a write failure, ErrClosed after Close.
+// is copied and may be reused as soon as Enqueue returns. Errors:
+// ErrQueueFull (nothing queued; retry later, HTTP 429), ErrTooLarge (more
+// than one group can hold), an error wrapping ErrUnavailable after a write
+// failure, ErrClosed after Close.
 //
 // Enqueue with no records is a barrier: its ticket completes when every
 // record enqueued before it is durable (for replies that depend on state
