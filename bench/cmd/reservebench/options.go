@@ -26,6 +26,7 @@ const (
 type options struct {
 	cpuProfile  string
 	memProfile  string
+	execTrace   string
 	duration    time.Duration
 	warmup      time.Duration
 	connections int   // the open loop's workers: the first of connList
@@ -40,13 +41,16 @@ type options struct {
 	databaseURL string
 	journalDir  string
 	gatherWait  time.Duration // stockd's journal.gather_wait
-	logLevel    slog.Level    // of the servers' logs (stderr)
-	openRate    float64       // stockd's open loop at this rate, no closed loop; 0: half the peak
-	targets     []string
-	quick       bool
-	inProcess   bool     // servers in this process instead of child processes
-	serve       string   // child mode: serve this target until stdin closes
-	args        []string // as given, for the report's command line
+	// stockd's journal.snapshot_every_records and snapshot_interval
+	snapshotEvery    uint64
+	snapshotInterval time.Duration
+	logLevel         slog.Level // of the servers' logs (stderr)
+	openRate         float64    // stockd's open loop at this rate, no closed loop; 0: half the peak
+	targets          []string
+	quick            bool
+	inProcess        bool     // servers in this process instead of child processes
+	serve            string   // child mode: serve this target until stdin closes
+	args             []string // as given, for the report's command line
 }
 
 // Run-wide settings that are not flags.
@@ -81,13 +85,18 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 		"PostgreSQL for the row-lock baseline (default $STOCKD_TEST_DATABASE_URL; empty skips it)")
 	fs.DurationVar(&o.gatherWait, "gather-wait", engine.DefaultConfig().Journal.GatherWait,
 		"stockd's journal.gather_wait: how long a group commit waits for company when callers are concurrent")
+	fs.Uint64Var(&o.snapshotEvery, "snapshot-every", engine.DefaultConfig().Journal.SnapshotEveryRecords,
+		"stockd's journal.snapshot_every_records: durable records since the last snapshot that make the next")
+	fs.DurationVar(&o.snapshotInterval, "snapshot-interval", engine.DefaultConfig().Journal.SnapshotInterval,
+		"stockd's journal.snapshot_interval: how often it checks whether a snapshot is due")
 	fs.StringVar(&o.journalDir, "journal-dir", "",
 		"where stockd's temporary journal goes (default the system temp dir); put it on the disk stockd would use")
 	fs.Float64Var(&o.openRate, "open-rate", 0,
 		"measure stockd only in the open loop at this many holds/s (no peak, no ratios); 0: at half of the measured peak")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelWarn, "level of the servers' logs on stderr (debug, info, warn, error)")
 	targets := fs.String("targets", "stockd,noop,rowlock", "phases to run, comma-separated")
-	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (load generator included) to this file")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write CPU profiles: with child processes each server's to FILE.TARGET and the load generator's to FILE.loadgen; -in-process, the whole run's to FILE")
+	fs.StringVar(&o.execTrace, "trace", "", "write each server child's execution trace (go tool trace) to this file (suffixed with the target's name); keep -duration short, a trace grows by megabytes a second")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write each server's allocation profile, taken when it stops, to this file (suffixed with the target's name)")
 	fs.BoolVar(&o.inProcess, "in-process", false,
 		"run each server in this process, sharing its scheduler with the load generator (default: a child process per server)")
@@ -140,6 +149,12 @@ func parseOptions(args []string, stderr io.Writer, getenv func(string) string) (
 	}
 	if o.warmup < 0 {
 		return o, errors.New("-warmup must not be negative")
+	}
+	if o.snapshotEvery == 0 || o.snapshotInterval <= 0 {
+		return o, errors.New("-snapshot-every and -snapshot-interval must be positive")
+	}
+	if o.execTrace != "" && o.inProcess {
+		return o, errors.New("-trace traces the server child processes: it cannot go with -in-process")
 	}
 	return o, nil
 }

@@ -32,8 +32,11 @@ type phase struct {
 	// serverCPU is the CPU time the server's process used while the phase
 	// was measured; 0 when unknown (a server in this process).
 	serverCPU time.Duration
-	conns     int // closed loop: the connections of the best measurement
-	round     int // closed loop: the round of the best measurement (from 1)
+	// loadCPU is the CPU time the load generator (this process) used
+	// meanwhile; 0 when the server runs in this process too.
+	loadCPU time.Duration
+	conns   int // closed loop: the connections of the best measurement
+	round   int // closed loop: the round of the best measurement (from 1)
 	// others are the closed-loop measurements that were not the best, as
 	// the note lists them.
 	others []string
@@ -112,7 +115,7 @@ func (b *bench) measure(ctx context.Context, s *served, p *phase, name string, r
 			if p.conns != 0 {
 				p.others = append(p.others, b.sweepLabel(p.round, p.conns, p.result.HoldsPerSec()))
 			}
-			p.result, p.serverCPU, p.conns, p.round = res, cpu, conns, round
+			p.result, p.serverCPU, p.loadCPU, p.conns, p.round = res, cpu.server, cpu.load, conns, round
 		} else {
 			p.others = append(p.others, b.sweepLabel(round, conns, res.HoldsPerSec()))
 		}
@@ -156,21 +159,28 @@ func (b *bench) warmUp(ctx context.Context, s *served, name string, conns int) e
 // measureAt measures the target in an open loop at rate holds/s.
 func (b *bench) measureAt(ctx context.Context, s *served, p *phase, name string, rate float64) {
 	fmt.Fprintf(b.progress, "reservebench: %s: open loop at %.0f holds/s, %v\n", name, rate, b.o.duration)
-	p.result, p.serverCPU, p.err = b.measureServer(s, func() (loadgen.Result, error) {
+	var cpu cpuUse
+	p.result, cpu, p.err = b.measureServer(s, func() (loadgen.Result, error) {
 		return loadgen.Run(ctx, b.o.openLoop(s.Addr, s.Token, name+"-o"+b.nonce, rate))
 	})
+	p.serverCPU, p.loadCPU = cpu.server, cpu.load
 }
 
-// measureServer runs load and reads the server's CPU time around it.
-func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (loadgen.Result, time.Duration, error) {
-	var before time.Duration
+// cpuUse is the CPU time a measurement took in the server's process and
+// in the load generator's (0 where unknown).
+type cpuUse struct{ server, load time.Duration }
+
+// measureServer runs load and reads the server's CPU time around it, and
+// the load generator's when the server is a child process.
+func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (loadgen.Result, cpuUse, error) {
+	var before cpuUse
 	if s.cpu != nil {
-		before = s.cpu()
+		before = cpuUse{server: s.cpu(), load: selfCPUTime()}
 	}
 	res, err := load()
-	var used time.Duration
+	var used cpuUse
 	if s.cpu != nil {
-		used = s.cpu() - before
+		used = cpuUse{server: s.cpu() - before.server, load: selfCPUTime() - before.load}
 	}
 	return res, used, err
 }
@@ -222,10 +232,24 @@ type stockd struct {
 	done        chan error
 }
 
+// stockdJournal is how stockd's file journal is set up: under parent (""
+// the system temp dir), with the journal options of the command line.
+type stockdJournal struct {
+	parent           string
+	gatherWait       time.Duration
+	snapshotEvery    uint64
+	snapshotInterval time.Duration
+}
+
+func (o *options) journal() stockdJournal {
+	return stockdJournal{parent: o.journalDir, gatherWait: o.gatherWait,
+		snapshotEvery: o.snapshotEvery, snapshotInterval: o.snapshotInterval}
+}
+
 // startStockd opens an engine on a fresh file journal, serves it on
 // 127.0.0.1 and stocks every SKU through the engine's own event path.
-func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, parent string, gather time.Duration, skus []string) (*stockd, error) {
-	dir, err := os.MkdirTemp(parent, "reservebench-journal-")
+func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, j stockdJournal, skus []string) (*stockd, error) {
+	dir, err := os.MkdirTemp(j.parent, "reservebench-journal-")
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +263,8 @@ func startStockd(ctx context.Context, log *slog.Logger, limits httpapi.Limits, p
 	// The file journal fdatasyncs every group commit; it has no switch to
 	// turn that off, so every acknowledged hold here is durable.
 	cfg.Journal.Kind, cfg.Journal.Dir = engine.JournalFile, dir
-	cfg.Journal.GatherWait = gather
+	cfg.Journal.GatherWait = j.gatherWait
+	cfg.Journal.SnapshotEveryRecords, cfg.Journal.SnapshotInterval = j.snapshotEvery, j.snapshotInterval
 	cfg.Channels = []engine.ChannelConfig{{
 		Name: "site", Kind: engine.ChannelSite, Warehouses: []string{baseline.RowLockWarehouse}, Strategy: "priority",
 	}}

@@ -114,7 +114,7 @@ func cells(p phase) []string {
 		formatLatency(r.Quantile(50)), formatLatency(r.Quantile(99)), formatLatency(r.Quantile(99.9)),
 		formatLatency(r.Max()),
 		fmt.Sprint(r.Hold.Insufficient), fmt.Sprint(r.Failures()), fmt.Sprint(r.Dropped),
-		serverCPUPerHold(p),
+		cpuPerHold(p.serverCPU, p), cpuPerHold(p.loadCPU, p),
 	}
 	note := p.note
 	if pr := p.problem(); pr != "" {
@@ -124,15 +124,15 @@ func cells(p phase) []string {
 }
 
 var columns = []string{"target", "mode", "holds/s", "p50", "p99", "p99.9", "max", "409", "failures", "dropped",
-	"server CPU/hold", "note"}
+	"server CPU/hold", "load generator CPU/hold", "note"}
 
-// serverCPUPerHold is the server process's CPU time per hold (the hold and
+// cpuPerHold is a process's CPU time used during p per hold (the hold and
 // its release), "" when unknown.
-func serverCPUPerHold(p phase) string {
-	if p.serverCPU <= 0 || p.result.Holds() == 0 {
+func cpuPerHold(used time.Duration, p phase) string {
+	if used <= 0 || p.result.Holds() == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.0f µs", float64(p.serverCPU.Microseconds())/float64(p.result.Holds()))
+	return fmt.Sprintf("%.0f µs", float64(used.Microseconds())/float64(p.result.Holds()))
 }
 
 func (r *report) print(w io.Writer) {
@@ -166,12 +166,12 @@ func (r *report) printMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "### Reserve API, %s\n\n", r.started.Format("2006-01-02"))
 	fmt.Fprintf(w, "```\n%s\n```\n\n", r.o.commandLine())
 	fmt.Fprintf(w, "%s.\n\n", r.setting())
-	fmt.Fprintln(w, "| target | mode | holds/s | p50 | p99 | p99.9 | max | 409 | failures | dropped | server CPU/hold | note |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	fmt.Fprintf(w, "| %s |\n", strings.Join(columns, " | "))
+	fmt.Fprintf(w, "|---|---|%s---|\n", strings.Repeat("--:|", len(columns)-3))
 	for _, p := range r.phases() {
 		c := cells(p)
 		if len(c) == 3 { // a row that was not measured
-			c = []string{c[0], c[1], "", "", "", "", "", "", "", "", "", c[2]}
+			c = append(append(c[:2:2], make([]string, len(columns)-3)...), c[2])
 		}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(c, " | "))
 	}

@@ -51,9 +51,14 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return serveChild(ctx, b, stdin, stdout)
 	}
 	// With servers in child processes each profiles itself (the path gets
-	// the target's name as a suffix); in process, one profile has both.
-	if o.cpuProfile != "" && o.inProcess {
-		f, err := os.Create(o.cpuProfile)
+	// the target's name as a suffix) and the load generator goes to
+	// FILE.loadgen; in process, one profile has both.
+	if o.cpuProfile != "" {
+		path := o.cpuProfile
+		if !o.inProcess {
+			path += ".loadgen"
+		}
+		f, err := os.Create(path)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,9 @@ func TestRunRefusesBadFlags(t *testing.T) {
 		{"-serve=elsewhere"},
 		{"-rounds=0"},
 		{"-rounds=11"},
+		{"-snapshot-every=0"},
+		{"-snapshot-interval=0s"},
+		{"-trace=/nonexistent/trace", "-in-process"},
 	} {
 		var out, progress bytes.Buffer
 		if err := run(t.Context(), args, &out, &progress, noEnv); err == nil {
@@ -70,7 +73,8 @@ func TestCommandLineHidesDatabaseURL(t *testing.T) {
 
 func TestRunMeasuresStockd(t *testing.T) {
 	var out, progress bytes.Buffer
-	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4,8", "-rounds=2", "-skus=450", "-targets=stockd,noop"}
+	args := []string{"-quick", "-duration=300ms", "-warmup=100ms", "-connections=4,8", "-rounds=2", "-skus=450", "-targets=stockd,noop",
+		"-snapshot-every=500", "-snapshot-interval=50ms", "-log-level=info"}
 	if err := run(t.Context(), args, &out, &progress, noEnv); err != nil {
 		t.Fatalf("run: %v\n%s", err, progress.String())
 	}
@@ -80,8 +84,13 @@ func TestRunMeasuresStockd(t *testing.T) {
 			t.Errorf("output has %q:\n%s", bad, got)
 		}
 	}
-	if !strings.Contains(got, "best at ") || !strings.Contains(got, " µs |") {
-		t.Errorf("no connection sweep or server CPU in the stockd row:\n%s", got)
+	stockdRow := lineWith(got, "| stockd (file journal, fdatasync) | closed |")
+	if !strings.Contains(stockdRow, "best at ") || strings.Count(stockdRow, " µs |") != 2 {
+		t.Errorf("no connection sweep, server CPU or load generator CPU in the stockd row:\n%s", stockdRow)
+	}
+	// The snapshot options reach the child: it snapshots every 500 records.
+	if !strings.Contains(progress.String(), "snapshot saved") {
+		t.Errorf("stockd took no snapshot with -snapshot-every=500:\n%s", progress.String())
 	}
 	// Two rounds over two targets and two connection counts: each peak
 	// row names its best and lists the three other measurements.

@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"stockd/bench/baseline"
@@ -56,7 +58,7 @@ func (b *bench) start(ctx context.Context, target string) (*served, error) {
 func (b *bench) startHere(ctx context.Context, target string) (*served, error) {
 	switch target {
 	case targetStockd:
-		s, err := startStockd(ctx, b.log, b.limits, b.o.journalDir, b.o.gatherWait, loadgen.SKUNames(b.o.skus))
+		s, err := startStockd(ctx, b.log, b.limits, b.o.journal(), loadgen.SKUNames(b.o.skus))
 		if err != nil {
 			return nil, err
 		}
@@ -92,6 +94,7 @@ func (b *bench) startChild(ctx context.Context, target string) (*served, error) 
 	}
 	args := []string{"-serve", target, "-skus", strconv.Itoa(b.o.skus)}
 	args = append(args, "-gather-wait", b.o.gatherWait.String(), "-log-level", b.o.logLevel.String())
+	args = append(args, "-snapshot-every", strconv.FormatUint(b.o.snapshotEvery, 10), "-snapshot-interval", b.o.snapshotInterval.String())
 	if b.o.memProfile != "" {
 		args = append(args, "-memprofile", b.o.memProfile+"."+target)
 	}
@@ -100,6 +103,9 @@ func (b *bench) startChild(ctx context.Context, target string) (*served, error) 
 	}
 	if b.o.cpuProfile != "" {
 		args = append(args, "-cpuprofile", b.o.cpuProfile+"."+target)
+	}
+	if b.o.execTrace != "" {
+		args = append(args, "-trace", b.o.execTrace+"."+target)
 	}
 	cmd := exec.Command(exe, args...)
 	// The database URL may carry a password: it goes by the environment,
@@ -175,6 +181,17 @@ func serveChild(ctx context.Context, b *bench, stdin io.Reader, stdout io.Writer
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if b.o.execTrace != "" {
+		f, err := os.Create(b.o.execTrace)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return err
+		}
+		defer trace.Stop()
 	}
 	s, err := b.startHere(ctx, b.o.serve)
 	var h childHello
@@ -293,4 +310,13 @@ func processCPUTime(pid int) time.Duration {
 	}
 	const clockTicksPerSecond = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clockTicksPerSecond
+}
+
+// selfCPUTime is this process's user and system CPU time (0 if unknown).
+func selfCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
