@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -53,21 +52,15 @@ func runWith(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	// With servers in child processes each profiles itself (the path gets
 	// the target's name as a suffix) and the load generator goes to
 	// FILE.loadgen; in process, one profile has both.
-	if o.cpuProfile != "" {
-		path := o.cpuProfile
-		if !o.inProcess {
-			path += ".loadgen"
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	path := o.cpuProfile
+	if path != "" && !o.inProcess {
+		path += ".loadgen"
 	}
+	stopProfile, err := record(path, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	// Check the load before starting anything.
 	if err := o.openLoop("127.0.0.1:1", "", "check", 1).Validate(); err != nil {
 		return err

@@ -171,28 +171,16 @@ func (b *bench) startChild(ctx context.Context, target string) (*served, error) 
 // serveChild is the child's side: start the target, say where it listens
 // on stdout, serve until stdin closes or ctx ends, stop.
 func serveChild(ctx context.Context, b *bench, stdin io.Reader, stdout io.Writer) error {
-	if b.o.cpuProfile != "" {
-		f, err := os.Create(b.o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := record(b.o.cpuProfile, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	if err != nil {
+		return err
 	}
-	if b.o.execTrace != "" {
-		f, err := os.Create(b.o.execTrace)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := trace.Start(f); err != nil {
-			return err
-		}
-		defer trace.Stop()
+	defer stopProfile()
+	stopTrace, err := record(b.o.execTrace, trace.Start, trace.Stop)
+	if err != nil {
+		return errors.Join(err, stopProfile())
 	}
+	defer stopTrace()
 	s, err := b.startHere(ctx, b.o.serve)
 	var h childHello
 	if err != nil {
@@ -319,4 +307,24 @@ func selfCPUTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// record starts a recording (a CPU profile, an execution trace) into a new
+// file at path, and returns what stops it and closes the file; with path
+// "" it records nothing.
+func record(path string, start func(io.Writer) error, stop func()) (func() error, error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return func() error {
+		stop()
+		return f.Close()
+	}, nil
 }
