@@ -39,8 +39,7 @@ type holdIndex struct {
 	next   uint32   // refs below next have been handed out
 	free   []uint32 // refs of slab holds not in use
 
-	more      map[uint32]*holdMore // lines and allocations of spilled holds, by ref
-	spareMore []*holdMore          // buffers for the next spills
+	spills spills // lines and allocations of spilled holds
 
 	ring     []uint64 // slot values of closed holds, grows to ringSize
 	ringHead uint32   // the oldest, once the ring is full
@@ -58,7 +57,13 @@ const (
 	maxHoldRef uint32 = 1<<32 - 2
 )
 
-type holdChunk [holdChunkSize]hold
+// holdChunk is holdChunkSize holds of the slab and, beside them, where
+// the spilled ones have their lines and allocations (a hold stays 256
+// bytes, four cache lines).
+type holdChunk struct {
+	holds [holdChunkSize]hold
+	more  [holdChunkSize]spillRef
+}
 
 func newHoldIndex(window int) holdIndex {
 	assert(window > 0 && uint64(window) < uint64(maxHoldRef), "replay window size")
@@ -74,7 +79,12 @@ func newHoldIndex(window int) holdIndex {
 func (x *holdIndex) hash(id string) uint32 { return uint32(maphash.String(x.seed, id)) }
 
 func (x *holdIndex) at(ref uint32) *hold {
-	return &x.chunks[ref>>holdChunkBits][ref&(holdChunkSize-1)]
+	return &x.chunks[ref>>holdChunkBits].holds[ref&(holdChunkSize-1)]
+}
+
+// moreOf is where h's spilled lines and allocations are.
+func (x *holdIndex) moreOf(h *hold) *spillRef {
+	return &x.chunks[h.ref>>holdChunkBits].more[h.ref&(holdChunkSize-1)]
 }
 
 // entryOf is a slot value: the id's hash and the hold's ref+1 (never 0).

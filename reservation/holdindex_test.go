@@ -2,6 +2,7 @@ package reservation
 
 import (
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestHoldSlotReuse(t *testing.T) {
 			t.Fatalf("after hold %d: %v", i, err)
 		}
 	}
-	if n := len(e.l.holds.more); n > 3 {
+	if n := e.l.holds.spilledHolds(); n > 3 {
 		t.Errorf("%d spilled holds remembered, the window holds 3", n)
 	}
 	for k, r := range expired {
@@ -84,4 +85,51 @@ func TestHoldHasNoPointers(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[holdChunk](), "holdChunk")
+}
+
+// TestSpilledHoldsCostTheCollectorNothing: a replay window full of
+// multi-line holds adds no heap object per hold, since their lines and
+// allocations sit in the index's pointer-free arenas: nothing the garbage
+// collector would visit on every cycle.
+func TestSpilledHoldsCostTheCollectorNothing(t *testing.T) {
+	const holds = 20_000
+	cfg := testConfig()
+	cfg.Limits = DefaultLimits()
+	cfg.Limits.MaxRetainedHolds = holds
+	e := newEnv(t, cfg)
+	for _, sku := range []string{"a", "b", "c"} {
+		e.set(sku, "msk", 1_000_000)
+	}
+	lines := []Line{{SKU: "a", Qty: 1}, {SKU: "b", Qty: 2}, {SKU: "c", Qty: 3}}
+	ids := make([]string, holds)
+	for i := range ids {
+		ids[i] = "basket-" + strconv.Itoa(i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, id := range ids {
+		e.fx.Reset()
+		if _, err := e.l.Reserve(ReserveRequest{ID: id, Channel: "site", Lines: lines, TTL: time.Minute}, e.now, &e.fx); err != nil {
+			t.Fatal(err)
+		}
+		e.fx.Reset()
+		if err := e.l.Release(id, e.now, &e.fx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(ids)
+	grown := int64(after.HeapObjects) - int64(before.HeapObjects)
+	t.Logf("%d spilled holds in the window: %d heap objects more", holds, grown)
+	if grown > holds/20 {
+		t.Errorf("%d spilled holds in the window added %d heap objects", holds, grown)
+	}
+	if n := e.l.holds.spilledHolds(); n != holds {
+		t.Errorf("%d holds spilled, want %d", n, holds)
+	}
+	if err := e.l.checkInvariants(); err != nil {
+		t.Fatal(err)
+	}
 }

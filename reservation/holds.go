@@ -103,11 +103,11 @@ type Hold struct {
 // costs the collector nothing: the id's bytes are inline, the channel is
 // an index into the ledger's table of hold channels, and lines and
 // allocations sit in the inline buffers, counted; a hold that outgrows
-// them is spilled, its lines and allocations in holdIndex.more.
+// them is spilled, its lines and allocations in the hold index's arenas (spill.go).
 type hold struct {
 	state     HoldState
 	forced    bool
-	spilled   bool   // lines and allocations are in holdIndex.more
+	spilled   bool   // lines and allocations are in the index's arenas (moreOf)
 	nLines    uint8  // lines in lineBuf (when not spilled)
 	nAllocs   uint8  // allocations in allocBuf (when not spilled)
 	idLen     uint8  // the id is idBuf[:idLen]
@@ -139,87 +139,6 @@ func (h *hold) idView() string {
 func (h *hold) setID(id string) {
 	assert(len(id) <= MaxIDBytes, "hold id length")
 	h.idLen = uint8(copy(h.idBuf[:], id))
-}
-
-// holdMore has all the lines and allocations of a hold that outgrew its
-// inline buffers.
-type holdMore struct {
-	lines  []holdLine
-	allocs []holdAlloc
-}
-
-// lines is h's lines; it aliases the hold.
-func (x *holdIndex) lines(h *hold) []holdLine {
-	if h.spilled {
-		return x.more[h.ref].lines
-	}
-	return h.lineBuf[:h.nLines]
-}
-
-// allocs is h's allocations; it aliases the hold, so an allocation can be
-// changed through it.
-func (x *holdIndex) allocs(h *hold) []holdAlloc {
-	if h.spilled {
-		return x.more[h.ref].allocs
-	}
-	return h.allocBuf[:h.nAllocs]
-}
-
-func (x *holdIndex) addLine(h *hold, ln holdLine) {
-	if !h.spilled && int(h.nLines) < len(h.lineBuf) {
-		h.lineBuf[h.nLines] = ln
-		h.nLines++
-		return
-	}
-	m := x.spill(h)
-	m.lines = append(m.lines, ln)
-}
-
-func (x *holdIndex) addAllocs(h *hold, as ...holdAlloc) {
-	if !h.spilled && int(h.nAllocs)+len(as) <= len(h.allocBuf) {
-		h.nAllocs += uint8(copy(h.allocBuf[h.nAllocs:], as))
-		return
-	}
-	m := x.spill(h)
-	m.allocs = append(m.allocs, as...)
-}
-
-// unspill forgets a spilled h's lines and allocations, keeping their
-// buffers for the next hold that spills (up to maxSpareMore of them), so
-// large holds allocate nothing either once the ledger is warm.
-func (x *holdIndex) unspill(h *hold) {
-	if !h.spilled {
-		return
-	}
-	if len(x.spareMore) < maxSpareMore {
-		x.spareMore = append(x.spareMore, x.more[h.ref])
-	}
-	delete(x.more, h.ref)
-	h.spilled = false
-}
-
-// maxSpareMore bounds the spilled holds' buffers kept for reuse.
-const maxSpareMore = 1 << 10
-
-// spill moves h's inline lines and allocations to x.more and returns them.
-func (x *holdIndex) spill(h *hold) *holdMore {
-	if h.spilled {
-		return x.more[h.ref]
-	}
-	var m *holdMore
-	if n := len(x.spareMore); n > 0 {
-		m, x.spareMore = x.spareMore[n-1], x.spareMore[:n-1]
-	} else {
-		m = &holdMore{lines: make([]holdLine, 0, 2*len(h.lineBuf)), allocs: make([]holdAlloc, 0, 2*len(h.allocBuf))}
-	}
-	m.lines = append(m.lines[:0], h.lineBuf[:h.nLines]...)
-	m.allocs = append(m.allocs[:0], h.allocBuf[:h.nAllocs]...)
-	if x.more == nil {
-		x.more = make(map[uint32]*holdMore)
-	}
-	x.more[h.ref] = m
-	h.spilled, h.nLines, h.nAllocs = true, 0, 0
-	return m
 }
 
 type holdLine struct {

@@ -12,6 +12,7 @@ func (l *Ledger) checkInvariants() error {
 	held := map[[2]uint32]int64{}
 	holdsPerSKU := map[uint32]int32{}
 	active, withExpiry, total := 0, 0, 0
+	var runs spillRuns
 	var err error
 	l.holds.each(func(h *hold) {
 		total++
@@ -25,8 +26,8 @@ func (l *Ledger) checkInvariants() error {
 				err = fmt.Errorf("hold %s missing from the expiry heap", h.idView())
 			}
 		}
-		if _, more := l.holds.more[h.ref]; more != h.spilled || !h.spilled && (h.nLines == 0 || h.nAllocs == 0) || h.spilled && (h.nLines != 0 || h.nAllocs != 0) {
-			err = fmt.Errorf("hold %s: %d inline lines, %d inline allocations, spilled %v, in more %v", h.idView(), h.nLines, h.nAllocs, h.spilled, more)
+		if e := l.checkSpill(h, &runs); e != nil {
+			err = e
 		}
 		if int(h.channel) >= len(l.holdChans) {
 			err = fmt.Errorf("hold %s: channel index %d of %d", h.idView(), h.channel, len(l.holdChans))
@@ -41,6 +42,9 @@ func (l *Ledger) checkInvariants() error {
 			}
 		}
 	})
+	if err == nil {
+		err = runs.disjoint()
+	}
 	if err != nil {
 		return err
 	}
@@ -62,6 +66,51 @@ func (l *Ledger) checkInvariants() error {
 		}
 	}
 	return l.checkKitIndex()
+}
+
+// spillRuns are the runs of active holds in each arena.
+type spillRuns [2][]spillRunOf
+
+type spillRunOf struct {
+	r  run
+	id string
+}
+
+// checkSpill checks where an active hold's lines and allocations are:
+// inline, or in runs that fit their class and lie inside the arena, noted
+// in runs for disjoint.
+func (l *Ledger) checkSpill(h *hold, runs *spillRuns) error {
+	if !h.spilled {
+		if m := *l.holds.moreOf(h); h.nLines == 0 || h.nAllocs == 0 || m != (spillRef{}) {
+			return fmt.Errorf("hold %s: %d inline lines, %d inline allocations, runs %+v", h.idView(), h.nLines, h.nAllocs, m)
+		}
+		return nil
+	}
+	if h.nLines != 0 || h.nAllocs != 0 {
+		return fmt.Errorf("hold %s: spilled with %d inline lines, %d inline allocations", h.idView(), h.nLines, h.nAllocs)
+	}
+	sizes := [2]int{len(l.holds.spills.lines.buf), len(l.holds.spills.allocs.buf)}
+	m := l.holds.moreOf(h)
+	for kind, r := range [2]run{m.lines, m.allocs} {
+		if r.n == 0 || uint64(r.n) > 1<<r.class || uint64(r.off)+1<<r.class > uint64(sizes[kind]) {
+			return fmt.Errorf("hold %s: run %+v of arena %d (%d entries)", h.idView(), r, kind, sizes[kind])
+		}
+		runs[kind] = append(runs[kind], spillRunOf{r, h.idView()})
+	}
+	return nil
+}
+
+// disjoint reports two holds whose runs overlap.
+func (runs *spillRuns) disjoint() error {
+	for kind, rs := range runs {
+		slices.SortFunc(rs, func(a, b spillRunOf) int { return int(a.r.off) - int(b.r.off) })
+		for i := 1; i < len(rs); i++ {
+			if prev := rs[i-1]; uint64(prev.r.off)+1<<prev.r.class > uint64(rs[i].r.off) {
+				return fmt.Errorf("holds %s and %s overlap in arena %d: %+v, %+v", prev.id, rs[i].id, kind, prev.r, rs[i].r)
+			}
+		}
+	}
+	return nil
 }
 
 func (l *Ledger) checkCells(held map[[2]uint32]int64) error {
