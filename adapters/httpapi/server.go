@@ -129,6 +129,11 @@ func newFastHTTP(name string, l Limits, h fasthttp.RequestHandler, log *slog.Log
 	}
 }
 
+// Handler is the handler Serve's server runs for every request (router,
+// keys, limits, metrics): for an embedding server, or to drive the whole
+// request path without sockets.
+func (s *Server) Handler() fasthttp.RequestHandler { return s.observed }
+
 // Serve accepts connections on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	return s.http.Serve(limitPerIP(ln, s.limits.MaxConnsPerIP))
