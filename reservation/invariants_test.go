@@ -89,11 +89,11 @@ func (l *Ledger) checkSpill(h *hold, runs *spillRuns) error {
 	if h.nLines != 0 || h.nAllocs != 0 {
 		return fmt.Errorf("hold %s: spilled with %d inline lines, %d inline allocations", h.idView(), h.nLines, h.nAllocs)
 	}
-	sizes := [2]int{len(l.holds.spills.lines.buf), len(l.holds.spills.allocs.buf)}
+	inside := [2]func(run) bool{l.holds.spills.lines.holds, l.holds.spills.allocs.holds}
 	m := l.holds.moreOf(h)
 	for kind, r := range [2]run{m.lines, m.allocs} {
-		if r.n == 0 || uint64(r.n) > 1<<r.class || uint64(r.off)+1<<r.class > uint64(sizes[kind]) {
-			return fmt.Errorf("hold %s: run %+v of arena %d (%d entries)", h.idView(), r, kind, sizes[kind])
+		if r.n == 0 || uint64(r.n) > 1<<r.class || !inside[kind](r) {
+			return fmt.Errorf("hold %s: run %+v is not inside arena %d", h.idView(), r, kind)
 		}
 		runs[kind] = append(runs[kind], spillRunOf{r, h.idView()})
 	}
