@@ -79,20 +79,7 @@ func buildRecoveryJournal(b *testing.B, dir string, lcfg reservation.Config, sku
 	if err := j.SaveSnapshot(ctx, l.Seq(), l.Snapshot()); err != nil {
 		b.Fatal(err)
 	}
-	now := at.Add(time.Hour)
-	for i := 0; i < records; i++ {
-		fx.Reset()
-		id := fmt.Sprintf("h%d", i/2)
-		if i%2 == 0 {
-			req := reservation.ReserveRequest{ID: id, Channel: "site", Lines: []reservation.Line{{SKU: fmt.Sprintf("sku-%d", (i*7919)%skus), Qty: 1}}, TTL: time.Hour}
-			if _, err := l.Reserve(req, now, &fx); err != nil {
-				b.Fatal(err)
-			}
-		} else if err := l.Release(id, now, &fx); err != nil {
-			b.Fatal(err)
-		}
-		w.add(b, &fx)
-	}
+	appendHoldRecords(b, w, l, "h", at.Add(time.Hour), skus, 0, records)
 	w.flush(b)
 	if got, want := j.LastLSN(), uint64(2*skus+records); got != want || l.Seq() != want {
 		b.Fatalf("journal ends at %d, ledger at %d, want %d", got, l.Seq(), want)
