@@ -120,12 +120,19 @@ func (a *arena[T]) view(r run) []T {
 	return a.entries(r)[:r.n:r.n]
 }
 
-// start is a new run of the smallest class holding vs.
-func (a *arena[T]) start(vs []T) run {
+// classFor is the smallest class (at least minRunClass) whose runs hold n
+// entries.
+func classFor(n uint64) uint8 {
 	class := uint8(minRunClass)
-	for len(vs) > 1<<class {
+	for n > 1<<class {
 		class++
 	}
+	return class
+}
+
+// start is a new run of the smallest class holding vs.
+func (a *arena[T]) start(vs []T) run {
+	class := classFor(uint64(len(vs)))
 	r := run{off: a.get(class), class: class}
 	return a.add(r, vs...)
 }
@@ -135,10 +142,7 @@ func (a *arena[T]) start(vs []T) run {
 func (a *arena[T]) add(r run, vs ...T) run {
 	need := uint64(r.n) + uint64(len(vs))
 	if need > 1<<r.class {
-		class := r.class
-		for need > 1<<class {
-			class++
-		}
+		class := classFor(need)
 		assert(class <= maxRunClass, "a hold's spilled run passes the largest class")
 		moved := run{off: a.get(class), n: r.n, class: class}
 		copy(a.entries(moved), a.view(r))

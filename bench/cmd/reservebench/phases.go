@@ -175,12 +175,12 @@ type cpuUse struct{ server, load time.Duration }
 func (b *bench) measureServer(s *served, load func() (loadgen.Result, error)) (loadgen.Result, cpuUse, error) {
 	var before cpuUse
 	if s.cpu != nil {
-		before = cpuUse{server: s.cpu(), load: selfCPUTime()}
+		before = cpuUse{server: s.cpu(), load: processCPUTime(os.Getpid())}
 	}
 	res, err := load()
 	var used cpuUse
 	if s.cpu != nil {
-		used = cpuUse{server: s.cpu() - before.server, load: selfCPUTime() - before.load}
+		used = cpuUse{server: s.cpu() - before.server, load: processCPUTime(os.Getpid()) - before.load}
 	}
 	return res, used, err
 }

@@ -14,7 +14,6 @@ import (
 	"runtime/trace"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"stockd/bench/baseline"
@@ -298,15 +297,6 @@ func processCPUTime(pid int) time.Duration {
 	}
 	const clockTicksPerSecond = 100 // USER_HZ on Linux
 	return time.Duration(utime+stime) * time.Second / clockTicksPerSecond
-}
-
-// selfCPUTime is this process's user and system CPU time (0 if unknown).
-func selfCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // record starts a recording (a CPU profile, an execution trace) into a new
