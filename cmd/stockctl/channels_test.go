@@ -95,7 +95,10 @@ func TestStockctlChannelCommands(t *testing.T) {
 	// The released key goes back to pending and is pushed with the next
 	// batch: wait (bounded) for the marketplace to have it before resync
 	// compares what it acknowledged.
-	waitFor(t, base, func(out string) bool { got, _ := sim.Stock("sku-1", "20"); return got == 9 && strings.Contains(out, "in flight 0, acked 1,") },
+	waitFor(t, base, func(out string) bool {
+		got, _ := sim.Stock("sku-1", "20")
+		return got == 9 && strings.Contains(out, "in flight 0, acked 1,")
+	},
 		"the released push acknowledged with stock 9", "channel", "yandexmarket")
 	if out, err = ctl(t, base, "channel", "yandexmarket", "resync"); err != nil || !strings.Contains(out, "0 keys differ") {
 		t.Fatalf("resync: %v\n%s", err, out)

@@ -3,6 +3,7 @@
 //
 //	stockd demo                       everything embedded, for a first look
 //	stockd serve --config stockd.yaml production
+//	stockd checkdisk --dir DIR         how fast the journal's disk makes a group durable
 //	stockd version
 package main
 
@@ -25,10 +26,12 @@ import (
 const usage = `usage: stockd <command> [flags]
 
 commands:
-  demo     run everything embedded: in-process Kafka-protocol broker, file journal
-           in a temporary directory, HTTP API; stops on Ctrl-C
-  serve    run in production from a config file (STOCKD_* env vars override it)
-  version  print the version
+  demo       run everything embedded: in-process Kafka-protocol broker, file journal
+             in a temporary directory, HTTP API; stops on Ctrl-C
+  serve      run in production from a config file (STOCKD_* env vars override it)
+  checkdisk  measure how fast a directory's disk makes a journal group durable
+             (stockd checkdisk --dir DIR, or --config stockd.yaml)
+  version    print the version
 `
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -57,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runDemo(ctx, args[1:], stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], stdout, stderr)
+	case "checkdisk":
+		return runCheckDisk(ctx, args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "stockd", version)
 		return nil
