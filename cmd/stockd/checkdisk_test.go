@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,8 +36,31 @@ func TestCheckDiskCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	var res filejournal.CheckResult
-	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Writes != 5 || res.Dir != dir || res.P99 <= 0 || res.Stopped != "writes" {
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Writes != 5 || res.Dir != dir || res.P99 <= 0 || res.Stopped != "writes" ||
+		res.CPUPerWrite <= 0 {
 		t.Fatalf("--json: %+v, %v\n%s", res, err, out.String())
+	}
+
+	// With cores kept busy the check still measures the flushes, and its
+	// spinners end with it.
+	out.Reset()
+	before, procs := runtime.NumGoroutine(), runtime.GOMAXPROCS(0)
+	if err := run(context.Background(), []string{"checkdisk", "--dir", dir, "--writes", "5", "--busy", "1"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "5 groups of 4096 bytes") || !strings.Contains(out.String(), "1 cores kept busy") ||
+		!strings.Contains(out.String(), "not measured while cores are kept busy") {
+		t.Fatalf("--busy 1 output:\n%s", out.String())
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Fatalf("goroutines %d after the check, %d before: the spinners did not end", after, before)
+	}
+	if got := runtime.GOMAXPROCS(0); got != procs {
+		t.Fatalf("GOMAXPROCS %d after the check, %d before", got, procs)
+	}
+	if err := run(context.Background(), []string{"checkdisk", "--dir", dir, "--busy", strconv.Itoa(runtime.NumCPU() + 1)}, &out, &errOut); err == nil ||
+		!strings.Contains(err.Error(), "this machine's CPUs") {
+		t.Fatalf("--busy over the CPUs: %v", err)
 	}
 }
 
