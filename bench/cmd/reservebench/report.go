@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"stockd/engine/journal/filejournal"
 )
 
 // The targets the ratios are held against.
@@ -23,6 +25,36 @@ type report struct {
 	o                                    options
 	started                              time.Time
 	stockd, half, noop, noopHalf, rowLck phase
+	// diskBefore and diskAfter: the journal disk alone, before and after
+	// the phases (with stockd in -targets).
+	diskBefore, diskAfter diskResult
+}
+
+// diskResult is one check of the journal's disk.
+type diskResult struct {
+	res filejournal.CheckResult
+	err error
+}
+
+func (d diskResult) String() string {
+	switch {
+	case d.err != nil:
+		return "not measured: " + d.err.Error()
+	case d.res.Writes == 0:
+		return "not measured"
+	}
+	ms := func(v time.Duration) string { return fmt.Sprintf("%.2f", float64(v)/float64(time.Millisecond)) }
+	return fmt.Sprintf("p50 %s / p99 %s / max %s ms, %v of CPU per group", ms(d.res.P50), ms(d.res.P99), ms(d.res.Max),
+		d.res.CPUPerWrite.Round(time.Microsecond))
+}
+
+// disk says how the journal's disk measured alone, "" without stockd.
+func (r *report) disk() string {
+	if r.diskBefore.res.Writes == 0 && r.diskBefore.err == nil {
+		return ""
+	}
+	return fmt.Sprintf("; the journal's disk alone (stockd checkdisk, %d groups of %d bytes in %s): before the phases %v, after %v",
+		diskCheck.Writes, diskCheck.GroupBytes, r.diskBefore.res.Dir, r.diskBefore, r.diskAfter)
 }
 
 func (r *report) phases() []phase {
@@ -156,9 +188,9 @@ func (r *report) setting() string {
 	o := r.o
 	return fmt.Sprintf("reservebench %s: %s/%s, %d CPUs (GOMAXPROCS %d), %s; %s connections, %d SKUs (Zipf s=%g), "+
 		"%d line(s) per hold, each hold released after; %v per phase after %v warm-up; "+
-		"peaks the best of %d interleaved round(s) over the targets; %s",
+		"peaks the best of %d interleaved round(s) over the targets; %s%s",
 		r.started.Format("2006-01-02 15:04"), runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		runtime.Version(), joinInts(o.connList), o.skus, o.zipfS, o.lines, o.duration, o.warmup, o.rounds, o.placement())
+		runtime.Version(), joinInts(o.connList), o.skus, o.zipfS, o.lines, o.duration, o.warmup, o.rounds, o.placement(), r.disk())
 }
 
 func (r *report) printMarkdown(w io.Writer) {

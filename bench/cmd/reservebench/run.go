@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"stockd/bench/baseline"
 	"stockd/bench/loadgen"
 	"stockd/engine"
+	"stockd/engine/journal/filejournal"
 )
 
 // run parses args, runs the phases -targets names and prints the report
@@ -92,6 +94,11 @@ func (b *bench) runTargets(ctx context.Context) *report {
 		peak *phase
 	}
 	var targets []target
+	if o.runs(targetStockd) {
+		// Registered before the servers' stop, so it runs after it.
+		rep.diskBefore = b.checkDisk(ctx)
+		defer func() { rep.diskAfter = b.checkDisk(ctx) }()
+	}
 	defer func() {
 		for _, t := range targets {
 			if err := t.s.stop(); err != nil {
@@ -151,6 +158,22 @@ func (b *bench) runTargets(ctx context.Context) *report {
 		b.runNoopAt(ctx, noopServer, &rep.noopHalf, rate)
 	}
 	return rep
+}
+
+// diskCheck is the journal disk's check, as stockd checkdisk makes it: a
+// few hundred 4-KiB groups, alone on the machine before and after the
+// phases, so that a run's figures carry the state of its disk.
+var diskCheck = filejournal.CheckConfig{Writes: 500, Duration: 5 * time.Second, GroupBytes: 4 << 10}
+
+// checkDisk measures the disk of stockd's journal directory. Its error is
+// part of the report, not the run's: the phases still measure.
+func (b *bench) checkDisk(ctx context.Context) diskResult {
+	dir := b.o.journalDir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	res, err := filejournal.CheckDisk(ctx, dir, diskCheck)
+	return diskResult{res, err}
 }
 
 // notInTargets is the skip reason of a row -targets leaves out.

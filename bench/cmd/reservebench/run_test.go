@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -30,6 +31,9 @@ func TestRunPrintsTableAndMarkdownWithoutDatabase(t *testing.T) {
 	}
 	if strings.Contains(got, "| no-op fasthttp | closed |  |") {
 		t.Errorf("the no-op row has no figures:\n%s", got)
+	}
+	if strings.Contains(got, "journal's disk") {
+		t.Errorf("a run without stockd checked the journal's disk:\n%s", got)
 	}
 }
 
@@ -83,6 +87,14 @@ func TestRunMeasuresStockd(t *testing.T) {
 		if strings.Contains(got, bad) {
 			t.Errorf("output has %q:\n%s", bad, got)
 		}
+	}
+	// The journal's disk, checked alone before and after the phases, in
+	// the setting line of the table and of the markdown.
+	disk := regexp.MustCompile(`; the journal's disk alone \(stockd checkdisk, 500 groups of 4096 bytes in \S+\): ` +
+		`before the phases p50 \d+\.\d\d / p99 \d+\.\d\d / max \d+\.\d\d ms, \S+ of CPU per group, ` +
+		`after p50 \d+\.\d\d / p99 \d+\.\d\d / max \d+\.\d\d ms, \S+ of CPU per group`)
+	if n := len(disk.FindAllString(got, -1)); n != 2 {
+		t.Errorf("the journal disk's check appears %d times, want 2 (table and markdown):\n%s", n, got)
 	}
 	stockdRow := lineWith(got, "| stockd (file journal, fdatasync) | closed |")
 	if !strings.Contains(stockdRow, "best at ") || strings.Count(stockdRow, " µs |") != 2 {
