@@ -66,8 +66,7 @@ flags:
 		res.CPUPerWrite = 0 // the process's CPU time is the spinners'
 	}
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		return enc.Encode(res)
+		return json.NewEncoder(stdout).Encode(res)
 	}
 	printCheckDisk(stdout, res, *busy)
 	return nil
@@ -87,10 +86,7 @@ func keepBusy(n int) func() {
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			for x := uint64(0); !stop.Load(); x++ {
-				if x%(1<<20) == 0 {
-					runtime.Gosched()
-				}
+			for !stop.Load() {
 			}
 		})
 	}

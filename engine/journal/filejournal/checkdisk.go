@@ -118,7 +118,12 @@ func checkIn(ctx context.Context, tmp string, cfg CheckConfig) (CheckResult, err
 	if err != nil {
 		return CheckResult{}, err
 	}
-	defer j.Close()
+	res, err := measure(ctx, j, cfg)
+	return res, errors.Join(err, j.Close())
+}
+
+// measure writes the check's groups to j and sums up their latencies.
+func measure(ctx context.Context, j *Journal, cfg CheckConfig) (CheckResult, error) {
 	rec := make([]byte, cfg.GroupBytes)
 	for i := range rec {
 		rec[i] = byte(i*131 + 7) // not zeros: a disk that compresses must still write them
@@ -147,17 +152,17 @@ func checkIn(ctx context.Context, tmp string, cfg CheckConfig) (CheckResult, err
 	cpu := selfCPU() - cpu0
 	res.Writes = len(lat)
 	if res.Writes == 0 {
-		return res, fmt.Errorf("filejournal: check stopped (%s) before its first write: %w", res.Stopped,
-			errors.Join(ctx.Err(), errNoCheckWrite))
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("filejournal: check interrupted before its first write: %w", err)
+		}
+		return res, fmt.Errorf("filejournal: check stopped by its %s before its first write", res.Stopped)
 	}
 	res.CPUPerWrite = cpu / time.Duration(res.Writes)
 	slices.Sort(lat)
 	at := func(q float64) time.Duration { return lat[min(len(lat)-1, int(q*float64(len(lat))))] }
 	res.P50, res.P90, res.P99, res.P999, res.Max = at(0.50), at(0.90), at(0.99), at(0.999), lat[len(lat)-1]
-	return res, j.Close()
+	return res, nil
 }
-
-var errNoCheckWrite = errors.New("no group written")
 
 // selfCPU is this process's user and system CPU time.
 func selfCPU() time.Duration {
