@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -27,7 +28,10 @@ import (
 // on a fresh consumer group over the whole topic, and the medians are
 // reported, so that a burst of other work on a shared machine does not
 // decide the ratio; cpu-µs/event is this process's CPU time per event
-// (the broker's excluded). Each round reads ingestEvents events, a few
+// (the broker's excluded), and idle-% the share of the machine's cores
+// (from /proc/stat, the broker's included) that stayed idle in each
+// phase: whether a phase was bound by the cores or by one of its stages.
+// Each round reads ingestEvents events, a few
 // seconds' work, so that a rate is not decided by a fraction of a second.
 //
 //	eval "$(scripts/services.sh env)"
@@ -46,13 +50,15 @@ func BenchmarkIngest(b *testing.B) {
 	engineIngestRate(b, brokers, topics, events)
 	b.ResetTimer()
 	for b.Loop() {
-		var raw, applied, rawCPU, appliedCPU []float64
+		var raw, applied, rawCPU, appliedCPU, rawIdle, appliedIdle []float64
 		for range ingestRounds {
 			c0 := processCPU()
-			raw = append(raw, rawFetchRate(b, brokers, topics.EventsTopic, events))
+			r := rawFetchRate(b, brokers, topics.EventsTopic, events)
 			c1 := processCPU()
-			applied = append(applied, engineIngestRate(b, brokers, topics, events))
+			a := engineIngestRate(b, brokers, topics, events)
 			c2 := processCPU()
+			raw, rawIdle = append(raw, r.perSecond), append(rawIdle, r.idle)
+			applied, appliedIdle = append(applied, a.perSecond), append(appliedIdle, a.idle)
 			rawCPU = append(rawCPU, float64((c1-c0).Microseconds())/events)
 			appliedCPU = append(appliedCPU, float64((c2-c1).Microseconds())/events)
 		}
@@ -61,7 +67,12 @@ func BenchmarkIngest(b *testing.B) {
 		b.ReportMetric(100*median(applied)/median(raw), "%-of-raw")
 		b.ReportMetric(median(rawCPU), "raw-cpu-µs/event")
 		b.ReportMetric(median(appliedCPU), "applied-cpu-µs/event")
+		if m := median(rawIdle); m >= 0 {
+			b.ReportMetric(m, "raw-idle-%")
+			b.ReportMetric(median(appliedIdle), "applied-idle-%")
+		}
 		b.Logf("rounds: raw %.0f events/s, applied %.0f events/s", raw, applied)
+		b.Logf("rounds: machine idle %.0f %% in raw, %.0f %% in applied", rawIdle, appliedIdle)
 	}
 }
 
@@ -104,6 +115,47 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// machineCPU is the machine's CPU time in jiffies, all cores together: the
+// first line of /proc/stat. ok is false where there is none (not Linux).
+type machineCPU struct {
+	idle, total uint64
+	ok          bool
+}
+
+func readMachineCPU() machineCPU {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return machineCPU{}
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	fields := strings.Fields(line)
+	if len(fields) < 6 || fields[0] != "cpu" {
+		return machineCPU{}
+	}
+	var m machineCPU
+	for i, f := range fields[1:] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return machineCPU{}
+		}
+		m.total += v
+		if i == 3 || i == 4 { // idle, iowait
+			m.idle += v
+		}
+	}
+	m.ok = true
+	return m
+}
+
+// idleSince is the percentage of the cores' time idle between before and
+// m, or -1 when either reading failed.
+func (m machineCPU) idleSince(before machineCPU) float64 {
+	if !m.ok || !before.ok || m.total <= before.total {
+		return -1
+	}
+	return 100 * float64(m.idle-before.idle) / float64(m.total-before.total)
+}
+
 func produceAdjusts(b *testing.B, brokers []string, topic string, n int) {
 	b.Helper()
 	w, err := kafka.NewWriter(kafka.DefaultWriterConfig(brokers, topic))
@@ -127,9 +179,13 @@ func produceAdjusts(b *testing.B, brokers []string, topic string, n int) {
 	}
 }
 
+// phaseRate is one round's measurement of a phase: events per second, and
+// the percentage of the machine's cores idle meanwhile (-1: unknown).
+type phaseRate struct{ perSecond, idle float64 }
+
 // rawFetchRate reads n messages with a fresh group: FetchMessage, and a
 // CommitMessages every 1024 messages as the ingest does per batch.
-func rawFetchRate(b *testing.B, brokers []string, topic string, n int) float64 {
+func rawFetchRate(b *testing.B, brokers []string, topic string, n int) phaseRate {
 	b.Helper()
 	r, err := kafka.NewReader(kafka.DefaultReaderConfig(brokers, topic, testsvc.UniqueName(b, "raw")))
 	if err != nil {
@@ -142,7 +198,7 @@ func rawFetchRate(b *testing.B, brokers []string, topic string, n int) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	start := time.Now()
+	start, cpu := time.Now(), readMachineCPU()
 	pending := []kafkago.Message{m}
 	for got := 1; got < n; got++ {
 		if m, err = r.FetchMessage(ctx); err != nil {
@@ -155,12 +211,12 @@ func rawFetchRate(b *testing.B, brokers []string, topic string, n int) float64 {
 			pending = pending[:0]
 		}
 	}
-	return float64(n-1) / time.Since(start).Seconds()
+	return phaseRate{float64(n-1) / time.Since(start).Seconds(), readMachineCPU().idleSince(cpu)}
 }
 
 // engineIngestRate runs the engine on the topic with a fresh group and a
 // file journal, and times applying every event durably.
-func engineIngestRate(b *testing.B, brokers []string, topics KafkaConfig, n int) float64 {
+func engineIngestRate(b *testing.B, brokers []string, topics KafkaConfig, n int) phaseRate {
 	b.Helper()
 	cfg := testConfig(b.TempDir())
 	cfg.Kafka = topics
@@ -170,10 +226,11 @@ func engineIngestRate(b *testing.B, brokers []string, topics KafkaConfig, n int)
 	defer te.stop()
 	deadline := time.Now().Add(5 * time.Minute)
 	var start time.Time
+	var cpu machineCPU
 	for {
 		st := te.eng.IngestStats()
 		if start.IsZero() && st.Applied > 0 {
-			start = time.Now() // first batch applied: the group has joined
+			start, cpu = time.Now(), readMachineCPU() // first batch applied: the group has joined
 		}
 		if int(st.Applied) >= n {
 			break
@@ -186,7 +243,7 @@ func engineIngestRate(b *testing.B, brokers []string, topics KafkaConfig, n int)
 	if got := siteAvailableB(b, te, "sku-0"); got != int64(n/10000) {
 		b.Fatalf("sku-0 available %d, want %d", got, n/10000)
 	}
-	return float64(n) / time.Since(start).Seconds()
+	return phaseRate{float64(n) / time.Since(start).Seconds(), readMachineCPU().idleSince(cpu)}
 }
 
 func siteAvailableB(b *testing.B, te *testEngine, sku string) int64 {
