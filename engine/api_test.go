@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -207,6 +208,66 @@ func TestUnicodeSKUInPath(t *testing.T) {
 	if r.body["sku"] != sku || !r.body["known"].(bool) {
 		t.Fatalf("availability = %v, want known %q", r.body, sku)
 	}
+}
+
+// TestPathIDsDecodedOnce: a hold id or SKU holding "/" or "%" reaches the
+// handler as the checkout percent-encoded it, decoded once: "2026/11/5" as
+// 2026%2F11%2F5 is one id, not three segments, and "a%41" (sent as
+// a%2541) is not the hold "aA".
+func TestPathIDsDecodedOnce(t *testing.T) {
+	te := startEngine(t, testConfig(t.TempDir()), Deps{})
+	setStock(t, te.eng, "sku-1", "wh-msk", 10, 1)
+	setStock(t, te.eng, "x%23y", "wh-msk", 3, 2)
+	setStock(t, te.eng, "x#y", "wh-msk", 4, 3)
+	for _, id := range []string{"aA", "a%41", "2026/11/5", "50%off"} {
+		r := call(t, "POST", te.base+"/v1/reservations", testKey,
+			fmt.Sprintf(`{"id":%q,"channel":"site","lines":[{"sku":"sku-1","qty":1}],"ttl_seconds":600}`, id))
+		wantStatus(t, r, 201, "")
+	}
+	for _, id := range []string{"a%41", "2026/11/5", "50%off"} {
+		path := te.base + "/v1/reservations/" + url.PathEscape(id)
+		r := call(t, "GET", path, testKey, "")
+		wantStatus(t, r, 200, "")
+		if r.body["id"] != id {
+			t.Fatalf("GET %s = hold %v, want %q", path, r.body["id"], id)
+		}
+		r = call(t, "POST", path+"/release", testKey, "")
+		wantStatus(t, r, 200, "")
+		if r.body["id"] != id || r.body["state"] != "released" {
+			t.Fatalf("release %s = %v, want %q released", path, r.body, id)
+		}
+	}
+	r := call(t, "GET", te.base+"/v1/reservations/aA", testKey, "")
+	if wantStatus(t, r, 200, ""); r.body["state"] != "held" {
+		t.Fatalf("hold aA = %v, want still held after releasing a%%41", r.body)
+	}
+	for sku, want := range map[string]float64{"x%23y": 3, "x#y": 4} {
+		r := call(t, "GET", te.base+"/v1/availability/"+url.PathEscape(sku)+"?channel=site", testReadKey, "")
+		wantStatus(t, r, 200, "")
+		if got := r.body["channels"].([]any)[0].(map[string]any)["available"]; r.body["sku"] != sku || got != want {
+			t.Fatalf("availability of %q = %v, want %v available", sku, r.body, want)
+		}
+	}
+}
+
+// TestTooManyLinesIsLimitExceeded: a hold over MaxLinesPerHold gets the
+// documented 422 limit_exceeded naming the limit, and changes nothing.
+func TestTooManyLinesIsLimitExceeded(t *testing.T) {
+	te := startEngine(t, testConfig(t.TempDir()), Deps{})
+	setStock(t, te.eng, "sku-1", "wh-msk", 5, 1)
+	maxLines := te.eng.MaxLinesPerHold()
+	lines := make([]string, maxLines+1)
+	for i := range lines {
+		lines[i] = fmt.Sprintf(`{"sku":"sku-%d","qty":1}`, i+1)
+	}
+	r := call(t, "POST", te.base+"/v1/reservations", testKey,
+		`{"id":"big","channel":"site","lines":[`+strings.Join(lines, ",")+`]}`)
+	wantStatus(t, r, 422, "limit_exceeded")
+	details, _ := r.body["details"].(map[string]any)
+	if details["limit"] != "MaxLinesPerHold" || details["max"] != float64(maxLines) {
+		t.Fatalf("details = %v, want limit MaxLinesPerHold, max %d", r.body["details"], maxLines)
+	}
+	wantStatus(t, call(t, "GET", te.base+"/v1/reservations/big", testKey, ""), 404, "hold_not_found")
 }
 
 func TestConcurrentCheckoutsNeverOversell(t *testing.T) {

@@ -90,9 +90,12 @@ func parseKey(k APIKey) (parsedKey, error) {
 // authenticate finds the key for an Authorization header value. It
 // compares against every key in constant time, so the time taken does
 // not say which key (or how much of one) matched.
+// The scheme is matched case-insensitively, as HTTP's auth-schemes are
+// (RFC 9110 11.1): "bearer <key>" is accepted too.
 func (kr *keyring) authenticate(header []byte) (*parsedKey, error) {
-	token, ok := bytes.CutPrefix(header, []byte("Bearer "))
-	if !ok || len(token) == 0 {
+	scheme, token, ok := bytes.Cut(header, []byte(" "))
+	token = bytes.TrimLeft(token, " ")
+	if !ok || !bytes.EqualFold(scheme, []byte("Bearer")) || len(token) == 0 {
 		return nil, errUnauthenticated
 	}
 	sum := sha256.Sum256(token)

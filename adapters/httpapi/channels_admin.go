@@ -150,7 +150,7 @@ func (s *Server) routeChannelAction(ctx *fasthttp.RequestCtx, method string) {
 // decodeRelease decodes and checks a release body.
 func decodeRelease(body []byte) (ReleaseBody, feeds.Method, error) {
 	var rb ReleaseBody
-	if err := decodeStrict(body, &rb); err != nil {
+	if err := decodeExact(body, &rb, "method", "offer", "warehouse"); err != nil {
 		return ReleaseBody{}, 0, err
 	}
 	var m feeds.Method

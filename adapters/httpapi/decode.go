@@ -7,9 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"stockd/reservation"
 )
 
 // Request bounds checked by the decoder; the ledger checks its own limits
@@ -83,6 +86,41 @@ func decodeStrict(body []byte, v any) error {
 	return nil
 }
 
+// decodeExact is decodeStrict with the API's rules for keys, which
+// encoding/json does not keep: a key of the body object must name a field
+// exactly (encoding/json also takes "TTL_SECONDS"), and once (it keeps the
+// last of two). keys are the object's field names.
+func decodeExact(body []byte, v any, keys ...string) error {
+	if err := decodeStrict(body, v); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil // null: decodeStrict took it as no fields
+	}
+	var seen uint64
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return &syntaxError{err}
+		}
+		key, _ := tok.(string)
+		i := slices.Index(keys, key)
+		switch {
+		case i < 0:
+			return &fieldError{Field: key, Reason: "unknown field (fields are matched exactly)"}
+		case seen&(1<<i) != 0:
+			return &fieldError{Field: key, Reason: "given more than once"}
+		}
+		seen |= 1 << i
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return &syntaxError{err}
+		}
+	}
+	return nil
+}
+
 // DecodeReserve decodes and checks a reserve body. Field names are
 // matched exactly and a field given twice is refused.
 func DecodeReserve(body []byte, maxLines int) (ReserveBody, error) {
@@ -105,7 +143,10 @@ func checkReserve(rb ReserveBody, maxLines int) (ReserveBody, error) {
 		return ReserveBody{}, &fieldError{"lines", "at least one line is required"}
 	}
 	if len(rb.Lines) > maxLines {
-		return ReserveBody{}, &fieldError{"lines", fmt.Sprintf("%d lines, at most %d (MaxLinesPerHold)", len(rb.Lines), maxLines)}
+		// the ledger's limit, refused before it is asked: the same answer
+		// (422 limit_exceeded) as from the ledger
+		return ReserveBody{}, &reservation.LimitError{Name: "MaxLinesPerHold", Limit: int64(maxLines),
+			Got: int64(len(rb.Lines)), Key: rb.ID}
 	}
 	for i, ln := range rb.Lines {
 		if reason, ok := idProblem(ln.SKU, MaxSKUBytes); !ok {
@@ -127,7 +168,7 @@ func DecodeConfirm(body []byte) (ConfirmBody, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return cb, nil
 	}
-	if err := decodeStrict(body, &cb); err != nil {
+	if err := decodeExact(body, &cb, "ttl_seconds"); err != nil {
 		return ConfirmBody{}, err
 	}
 	return cb, checkTTL(cb.TTLSeconds)
@@ -136,7 +177,7 @@ func DecodeConfirm(body []byte) (ConfirmBody, error) {
 // DecodeBatch decodes and checks an availability batch body.
 func DecodeBatch(body []byte, maxSKUs int) (BatchBody, error) {
 	var bb BatchBody
-	if err := decodeStrict(body, &bb); err != nil {
+	if err := decodeExact(body, &bb, "skus", "channel"); err != nil {
 		return BatchBody{}, err
 	}
 	if bb.Channel != "" {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"stockd/reservation"
 )
 
 func TestDecodeReserve(t *testing.T) {
@@ -21,20 +23,19 @@ func TestDecodeReserve(t *testing.T) {
 		body  string
 		field string // "" means a syntax error (400)
 	}{
-		"not json":       {`nope`, ""},
-		"two values":     {ok + ok, ""},
-		"array":          {`[]`, "body"},
-		"no id":          {`{"channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
-		"long id":        {`{"id":"` + strings.Repeat("x", MaxHoldIDBytes+1) + `","channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
-		"no lines":       {`{"id":"a","channel":"site","lines":[]}`, "lines"},
-		"too many lines": {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1},{"sku":"b","qty":1}]}`, "lines"},
-		"zero qty":       {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":0}]}`, "lines[0].qty"},
-		"float qty":      {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1.5}]}`, "lines.qty"},
-		"string qty":     {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":"1"}]}`, "lines.qty"},
-		"control char":   {`{"id":"a\u0001","channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
-		"long sku":       {`{"id":"a","channel":"site","lines":[{"sku":"` + strings.Repeat("s", 81) + `","qty":1}]}`, "lines[0].sku"},
-		"negative ttl":   {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1}],"ttl_seconds":-1}`, "ttl_seconds"},
-		"unknown field":  {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1}],"extra":1}`, "extra"},
+		"not json":      {`nope`, ""},
+		"two values":    {ok + ok, ""},
+		"array":         {`[]`, "body"},
+		"no id":         {`{"channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
+		"long id":       {`{"id":"` + strings.Repeat("x", MaxHoldIDBytes+1) + `","channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
+		"no lines":      {`{"id":"a","channel":"site","lines":[]}`, "lines"},
+		"zero qty":      {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":0}]}`, "lines[0].qty"},
+		"float qty":     {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1.5}]}`, "lines.qty"},
+		"string qty":    {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":"1"}]}`, "lines.qty"},
+		"control char":  {`{"id":"a\u0001","channel":"site","lines":[{"sku":"a","qty":1}]}`, "id"},
+		"long sku":      {`{"id":"a","channel":"site","lines":[{"sku":"` + strings.Repeat("s", 81) + `","qty":1}]}`, "lines[0].sku"},
+		"negative ttl":  {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1}],"ttl_seconds":-1}`, "ttl_seconds"},
+		"unknown field": {`{"id":"a","channel":"site","lines":[{"sku":"a","qty":1}],"extra":1}`, "extra"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			max := 10
@@ -54,6 +55,58 @@ func TestDecodeReserve(t *testing.T) {
 	}
 }
 
+// TestSmallBodiesMatchKeysExactly: the confirm, batch and channel-release
+// bodies, read with encoding/json, keep the API's key rules as the reserve
+// body does: a key that names a field only case-insensitively, or a key
+// given twice, is refused (422) instead of read.
+func TestSmallBodiesMatchKeysExactly(t *testing.T) {
+	decoders := map[string]func(string) error{
+		"confirm": func(b string) error { _, err := DecodeConfirm([]byte(b)); return err },
+		"batch":   func(b string) error { _, err := DecodeBatch([]byte(b), 10); return err },
+		"release": func(b string) error { _, _, err := decodeRelease([]byte(b)); return err },
+	}
+	for _, tc := range []struct{ decoder, body, field string }{
+		{"confirm", `{"ttl_seconds":60}`, ""},
+		{"confirm", `null`, ""},
+		{"confirm", `{"TTL_SECONDS":60}`, "TTL_SECONDS"},
+		{"confirm", `{"ttl_seconds":60,"ttl_seconds":0}`, "ttl_seconds"},
+		{"batch", `{"skus":["a"],"channel":"site"}`, ""},
+		{"batch", `{"SKUS":["a"],"skus":["b"]}`, "SKUS"},
+		{"batch", `{"skus":["a"],"skus":["b"]}`, "skus"},
+		{"batch", `{"skus":["a"],"Channel":"site"}`, "Channel"},
+		{"release", `{"method":"stock","offer":"o-1","warehouse":"w"}`, ""},
+		{"release", `{"method":"stock","Offer":"o-1"}`, "Offer"},
+		{"release", `{"method":"stock","offer":"o-1","method":"price"}`, "method"},
+	} {
+		err := decoders[tc.decoder](tc.body)
+		var fe *fieldError
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%s %s: %v, want it accepted", tc.decoder, tc.body, err)
+		case tc.field != "" && (!errors.As(err, &fe) || fe.Field != tc.field):
+			t.Errorf("%s %s: err = %#v, want a field error on %q", tc.decoder, tc.body, err, tc.field)
+		}
+	}
+}
+
+// TestDecodeReserveTooManyLines: more lines than MaxLinesPerHold is the
+// ledger's limit error (422 limit_exceeded naming the limit), as the ledger
+// itself would answer, not a field error.
+func TestDecodeReserveTooManyLines(t *testing.T) {
+	body := `{"id":"a","channel":"site","lines":[{"sku":"a","qty":1},{"sku":"b","qty":1}]}`
+	if _, err := DecodeReserve([]byte(body), 2); err != nil {
+		t.Fatalf("two lines at a limit of 2: %v", err)
+	}
+	_, err := DecodeReserve([]byte(body), 1)
+	var le *reservation.LimitError
+	if !errors.As(err, &le) || le.Name != "MaxLinesPerHold" || le.Limit != 1 || le.Got != 2 {
+		t.Fatalf("err = %#v, want the MaxLinesPerHold limit (1) with 2 lines", err)
+	}
+	if !errors.Is(err, reservation.ErrLimitExceeded) {
+		t.Fatalf("err = %v does not unwrap to ErrLimitExceeded", err)
+	}
+}
+
 // FuzzDecodeReserve: any body decodes or fails with a 400/422 error, never
 // panics, and what decodes satisfies every documented bound.
 func FuzzDecodeReserve(f *testing.F) {
@@ -65,7 +118,8 @@ func FuzzDecodeReserve(f *testing.F) {
 		if err != nil {
 			var fe *fieldError
 			var se *syntaxError
-			if !errors.As(err, &fe) && !errors.As(err, &se) {
+			var le *reservation.LimitError
+			if !errors.As(err, &fe) && !errors.As(err, &se) && !errors.As(err, &le) {
 				t.Fatalf("unexpected error type %T: %v", err, err)
 			}
 			return

@@ -140,8 +140,17 @@ func (s *Server) availabilityBatch(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, reply)
 }
 
-// pathParam splits "/v1/reservations/{id}/confirm" style paths; the id is
-// percent-decoded (a SKU's '#' arrives as %23).
+// rawPathParam is pathParam over the request's path as sent, still
+// percent-encoded: fasthttp's Path is decoded already, so an id holding
+// "/" ("2026/11/5" as "2026%2F11%2F5") would split into segments there,
+// and one holding "%" ("50%off" as "50%25off") would be decoded twice.
+// Hold ids and SKUs are read this way; the decoded path only routes.
+func rawPathParam(ctx *fasthttp.RequestCtx, prefix string) (param, rest string, ok bool) {
+	return pathParam(string(ctx.Request.URI().PathOriginal()), prefix)
+}
+
+// pathParam splits "/v1/reservations/{id}/confirm" style paths, given
+// percent-encoded; the id is percent-decoded (a SKU's '#' arrives as %23).
 func pathParam(path, prefix string) (param, rest string, ok bool) {
 	tail, found := strings.CutPrefix(path, prefix)
 	if !found || tail == "" {
@@ -158,7 +167,10 @@ func pathParam(path, prefix string) (param, rest string, ok bool) {
 func (s *Server) writeDecodeError(ctx *fasthttp.RequestCtx, err error) {
 	var fe *fieldError
 	var se *syntaxError
+	var le *reservation.LimitError
 	switch {
+	case errors.As(err, &le):
+		s.writeBackendError(ctx, err)
 	case errors.As(err, &fe):
 		writeError(ctx, fasthttp.StatusUnprocessableEntity, "invalid_request", fe.Error(),
 			map[string]any{"field": fe.Field})

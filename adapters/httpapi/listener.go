@@ -3,13 +3,19 @@ package httpapi
 import (
 	"net"
 	"sync"
+	"time"
 )
+
+// tcpKeepalivePeriod is the TCP keep-alive probe period of the API's
+// connections.
+const tcpKeepalivePeriod = 30 * time.Second
 
 // perIPListener refuses a connection from an address that already has
 // max open ones: the connection is closed at once, before any byte is
 // read. fasthttp has its own MaxConnsPerIP, but its connection wrapper
 // races with ShutdownWithContext (seen under -race), so the limit lives
-// here and fasthttp's is left at 0.
+// here and fasthttp's is left at 0. fasthttp sets TCP keep-alive only on a
+// bare *net.TCPConn, which the wrapper hides, so Accept sets it.
 type perIPListener struct {
 	net.Listener
 	max   int
@@ -39,6 +45,12 @@ func (l *perIPListener) Accept() (net.Conn, error) {
 		}
 		l.count[ip]++
 		l.mu.Unlock()
+		if tc, ok := c.(*net.TCPConn); ok {
+			// errors here leave the connection as the OS made it, as
+			// fasthttp's own setting does
+			_ = tc.SetKeepAlive(true)
+			_ = tc.SetKeepAlivePeriod(tcpKeepalivePeriod)
+		}
 		return &countedConn{Conn: c, ip: ip, l: l}, nil
 	}
 }

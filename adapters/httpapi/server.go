@@ -109,7 +109,7 @@ func newFastHTTP(name string, l Limits, h fasthttp.RequestHandler, log *slog.Log
 		MaxKeepaliveDuration:               0,
 		MaxIdleWorkerDuration:              10 * time.Second,
 		TCPKeepalive:                       true,
-		TCPKeepalivePeriod:                 30 * time.Second,
+		TCPKeepalivePeriod:                 tcpKeepalivePeriod, // also set by limitPerIP's listener
 		MaxRequestBodySize:                 l.MaxBodyBytes,
 		SleepWhenConcurrencyLimitsExceeded: 0,
 		DisableKeepalive:                   false,
@@ -197,7 +197,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, method, path string) {
 			s.availabilityBatch(ctx)
 		}
 	case strings.HasPrefix(path, "/v1/availability/"):
-		sku, rest, ok := pathParam(path, "/v1/availability/")
+		sku, rest, ok := rawPathParam(ctx, "/v1/availability/")
 		if !ok || rest != "" {
 			s.notFound(ctx, method, path)
 			return
@@ -211,7 +211,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, method, path string) {
 }
 
 func (s *Server) routeHold(ctx *fasthttp.RequestCtx, method, path string) {
-	id, action, ok := pathParam(path, "/v1/reservations/")
+	id, action, ok := rawPathParam(ctx, "/v1/reservations/")
 	if !ok {
 		s.notFound(ctx, method, path)
 		return
