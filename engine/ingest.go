@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	kafkago "github.com/segmentio/kafka-go"
 	"go.opentelemetry.io/otel/codes"
@@ -40,6 +42,15 @@ const (
 	seqGapCheckInterval = 100 * time.Millisecond
 	// DLQReasonHeader carries why a message went to the DLQ.
 	DLQReasonHeader = "stockd-dlq-reason"
+	// DLQSourceHeader carries where the message was: topic/partition/offset.
+	DLQSourceHeader = "stockd-source"
+	// DLQTruncatedHeader, on a DLQ message whose copy would not fit in one
+	// Kafka message, carries the original value's length in bytes: the
+	// value is cut to fit, and the whole message stays in the source topic
+	// at DLQSourceHeader's offset (for its retention).
+	DLQTruncatedHeader = "stockd-dlq-truncated"
+	// MaxDLQReasonBytes bounds the reason header.
+	MaxDLQReasonBytes = 1024
 )
 
 // IngestStats are the ingest counters, readable while it runs.
@@ -52,15 +63,17 @@ type IngestStats struct {
 // the effects), so a message seen again after a crash or a rebalance
 // changes nothing; group commits only show lag.
 type ingest struct {
-	core    *core
-	gen     uint64 // the core generation this ingest started in
-	log     *slog.Logger
-	now     func() time.Time
-	reader  *kafkago.Reader
-	dlq     *kafka.Writer
-	results []EventResult // the outcomes of the batch being applied, reused batch after batch
-	topic   string
-	group   string
+	core   *core
+	gen    uint64 // the core generation this ingest started in
+	log    *slog.Logger
+	now    func() time.Time
+	reader *kafkago.Reader
+	dlq    *kafka.Writer
+	// dlqMaxBytes bounds one DLQ message (the writer's MaxBatchBytes)
+	dlqMaxBytes int64
+	results     []EventResult // the outcomes of the batch being applied, reused batch after batch
+	topic       string
+	group       string
 	*ingestCounters
 }
 
@@ -97,13 +110,15 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 	if err != nil {
 		return nil, fmt.Errorf("engine: ingest reader: %w", err)
 	}
-	dlq, err := kafka.NewWriter(kafka.DefaultWriterConfig(cfg.Brokers, cfg.DLQTopic))
+	dlqCfg := kafka.DefaultWriterConfig(cfg.Brokers, cfg.DLQTopic)
+	dlq, err := kafka.NewWriter(dlqCfg)
 	if err != nil {
 		reader.Close()
 		return nil, fmt.Errorf("engine: DLQ writer: %w", err)
 	}
 	ctr.lag.setSource(cfg.EventsTopic, cfg.GroupID)
-	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq, ingestCounters: ctr,
+	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq,
+		dlqMaxBytes: dlqCfg.MaxBatchBytes, ingestCounters: ctr,
 		topic: cfg.EventsTopic, group: cfg.GroupID}, nil
 }
 
@@ -300,7 +315,7 @@ func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, err
 		msgs = lastPerPartition(msgs, f.msg)
 		rawBytes += int64(len(f.msg.Value))
 		if f.err != nil {
-			bad = append(bad, dlqMessage(f.msg, f.err))
+			bad = append(bad, dlqMessage(f.msg, f.err, in.dlqMaxBytes))
 		}
 	}
 	if len(bad) > 0 {
@@ -356,12 +371,58 @@ func (in *ingest) beginWithBackpressure(ctx context.Context, batch []fetched, ra
 	}
 }
 
-func dlqMessage(m kafkago.Message, reason error) kafkago.Message {
+// dlqMessage is m's copy for the DLQ: its key, value and headers, with
+// the reason (at most MaxDLQReasonBytes) and the source position added.
+// A copy that would pass maxBytes (the DLQ writer's bound on one message,
+// as kafka-go counts it) keeps a cut value and says so in
+// DLQTruncatedHeader: a bad message near the broker's size limit must not
+// make a DLQ write that fails on every retry and stops the ingest.
+func dlqMessage(m kafkago.Message, reason error, maxBytes int64) kafkago.Message {
 	headers := append([]kafkago.Header(nil), m.Headers...)
 	headers = append(headers,
-		kafkago.Header{Key: DLQReasonHeader, Value: []byte(reason.Error())},
-		kafkago.Header{Key: "stockd-source", Value: fmt.Appendf(nil, "%s/%d/%d", m.Topic, m.Partition, m.Offset)})
-	return kafkago.Message{Key: m.Key, Value: m.Value, Headers: headers}
+		kafkago.Header{Key: DLQReasonHeader, Value: []byte(cutUTF8(reason.Error(), MaxDLQReasonBytes))},
+		kafkago.Header{Key: DLQSourceHeader, Value: fmt.Appendf(nil, "%s/%d/%d", m.Topic, m.Partition, m.Offset)})
+	out := kafkago.Message{Key: m.Key, Value: m.Value, Headers: headers}
+	if over := messageSize(out) - maxBytes; over > 0 {
+		cut := max(int64(len(m.Value))-over-dlqTruncateSlack, 0)
+		out.Headers = append(out.Headers, kafkago.Header{Key: DLQTruncatedHeader, Value: strconv.AppendInt(nil, int64(len(m.Value)), 10)})
+		out.Value = m.Value[:cut]
+		if messageSize(out) > maxBytes {
+			// the key and headers alone are too large: only stockd's
+			// headers stay, the source position says where the rest is
+			out = kafkago.Message{Headers: append(headers[len(m.Headers):len(headers):len(headers)], out.Headers[len(out.Headers)-1])}
+		}
+	}
+	return out
+}
+
+// dlqTruncateSlack covers the truncation header and varint widths.
+const dlqTruncateSlack = 64
+
+// messageSize is a message's size as kafka-go's writer counts it against
+// its BatchBytes (key, value and headers with their length fields, the
+// record's fixed fields), rounded up: every length field counted at its
+// widest.
+func messageSize(m kafkago.Message) int64 {
+	n := int64(4+1+1+8) + 4 + int64(len(m.Key)) + 4 + int64(len(m.Value)) + 5
+	for _, h := range m.Headers {
+		n += 5 + int64(len(h.Key)) + 5 + int64(len(h.Value))
+	}
+	return n
+}
+
+// cutUTF8 returns s cut to at most n bytes at a character boundary, with
+// "…" when it was cut (the ellipsis counted in n).
+func cutUTF8(s string, n int) string {
+	const ellipsis = "…"
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // count adds a batch's outcomes to the counters (once per batch, not per

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,6 +129,44 @@ func TestIngestAppliesEventsAndSendsBadOnesToDLQ(t *testing.T) {
 		}
 		if reason == "" || string(m.Value) != `{"v":1,"type":"stock.set"` {
 			t.Fatalf("DLQ message = %q headers %v, want the bad message with a reason", m.Value, m.Headers)
+		}
+	})
+}
+
+// TestIngestBadMessageAtTheSizeLimit: a bad message close to Kafka's
+// message size limit, whose DLQ copy with the reason and source headers
+// would be over it, goes to the DLQ cut to fit (the original length in a
+// header) and the partition goes on: the good event after it is applied.
+func TestIngestBadMessageAtTheSizeLimit(t *testing.T) {
+	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
+		cfg := testConfig(t.TempDir())
+		cfg.Kafka = topics
+		cfg.Kafka.Brokers = brokers
+		te := startEngine(t, cfg, Deps{})
+		// 128 bytes under the writers' bound: what the broker's default
+		// message.max.bytes (1 MiB + 12, counting the batch's framing)
+		// takes, and too large for a copy with two more headers
+		huge := `{"v":1,"type":"` + strings.Repeat("x", kafka.DefaultMaxBatchBytes-128-len(`{"v":1,"type":""}`)) + `"}`
+		bad := kafkago.Message{Key: []byte("sku-a"), Value: []byte(huge)}
+		produce(t, brokers, topics.EventsTopic, bad)
+		produce(t, brokers, topics.EventsTopic, stockSetMsg("e1", "sku-a", "wh-msk", 10, 1))
+		waitFor(t, "the event after the huge bad one applied", 60*time.Second, func() bool {
+			st := te.eng.IngestStats()
+			return st.Applied >= 1 && st.DLQ >= 1
+		})
+		if got := siteAvailable(t, te, "sku-a"); got != 10 {
+			t.Fatalf("sku-a available = %d, want 10", got)
+		}
+		m := readOne(t, brokers, topics.DLQTopic)
+		h := map[string]string{}
+		for _, kv := range m.Headers {
+			h[kv.Key] = string(kv.Value)
+		}
+		if h[DLQTruncatedHeader] != strconv.Itoa(len(huge)) || len(m.Value) == 0 || !strings.HasPrefix(huge, string(m.Value)) {
+			t.Fatalf("DLQ copy: %d bytes, headers %v; want a prefix of the %d-byte message, truncated header", len(m.Value), h, len(huge))
+		}
+		if r := h[DLQReasonHeader]; r == "" || len(r) > MaxDLQReasonBytes || !strings.Contains(r, "unknown type") {
+			t.Fatalf("reason %q: want a short 'unknown type' reason", r)
 		}
 	})
 }

@@ -3,7 +3,9 @@ package reservation
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Rich errors below unwrap to one of these.
@@ -133,6 +135,26 @@ func (e *RecordError) Unwrap() error { return e.base }
 func requestErr(field, reason string) error { return &RequestError{Field: field, Reason: reason} }
 
 func eventErr(field, reason string) error { return &EventError{Field: field, Reason: reason} }
+
+// maxQuotedInput bounds how much of an input's text an error quotes: a
+// message made of a megabyte "type" must not make a megabyte reason (it
+// travels in a DLQ header and in HTTP replies).
+const maxQuotedInput = 64
+
+// quoteInput quotes text from an input for an error message, at most
+// maxQuotedInput bytes of it (cut at a character boundary), with its
+// length when it was cut.
+func quoteInput[T ~string | ~[]byte](text T) string {
+	s := string(text)
+	if len(s) <= maxQuotedInput {
+		return strconv.Quote(s)
+	}
+	cut := maxQuotedInput
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:cut]), len(s))
+}
 
 func limitErr(name string, limit, got int64, key string) error {
 	return &LimitError{Name: name, Limit: limit, Got: got, Key: key}

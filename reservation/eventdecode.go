@@ -219,9 +219,9 @@ func (p *jsonEvent) key(i int) (int, int) {
 	switch {
 	case p.Err != nil:
 	case k < 0:
-		p.Err = fmt.Errorf("json: unknown field %q", p.Decoded(nil, span))
+		p.Err = fmt.Errorf("json: unknown field %s", quoteInput(p.Decoded(nil, span)))
 	case p.seen&(1<<k) != 0:
-		p.Err = fmt.Errorf("json: repeated field %q", p.Decoded(nil, span))
+		p.Err = fmt.Errorf("json: repeated field %s", quoteInput(p.Decoded(nil, span)))
 	default:
 		p.seen |= 1 << k
 	}
@@ -419,7 +419,7 @@ func (p *jsonEvent) kitObject(c *jsonKit, i int) int {
 			i = end
 		default:
 			if p.Err == nil {
-				p.Err = fmt.Errorf("json: unknown or repeated field %q in kit", string(p.Decoded(nil, span)))
+				p.Err = fmt.Errorf("json: unknown or repeated field %s in kit", quoteInput(p.Decoded(nil, span)))
 			}
 			return len(p.Data)
 		}
@@ -462,7 +462,7 @@ func (p *jsonEvent) event() (Event, error) {
 	}
 	t, ok := ParseEventType(p.text(keyType))
 	if !ok {
-		return Event{}, eventErr("type", fmt.Sprintf("unknown type %q", p.text(keyType)))
+		return Event{}, eventErr("type", "unknown type "+quoteInput(p.text(keyType)))
 	}
 	if err := checkFields(t, p.present(), false); err != nil {
 		return Event{}, err

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 var decodeSeeds = []string{
@@ -287,5 +288,29 @@ func TestDaysFromCivilMatchesTimeDate(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestDecodeEventErrorsQuoteLittle: an error quotes at most
+// maxQuotedInput bytes of the input (cut at a character), so a huge bad
+// value makes a short reason.
+func TestDecodeEventErrorsQuoteLittle(t *testing.T) {
+	long := strings.Repeat("ё", 100_000)
+	for _, body := range []string{
+		`{"v":1,"type":"` + long + `"}`,
+		`{"v":1,"` + long + `":1}`,
+		`{"v":1,"v":1,"` + long + `":1}`,
+		`{"v":1,"type":"item.upsert","kit":[{"` + long + `":1}]}`,
+	} {
+		_, err := DecodeEvent([]byte(body))
+		if err == nil {
+			t.Fatalf("%.40s…: decoded", body)
+		}
+		if msg := err.Error(); len(msg) > 300 || !utf8.ValidString(msg) {
+			t.Fatalf("%.40s…: a %d-byte error (valid UTF-8 %v)", body, len(msg), utf8.ValidString(msg))
+		}
+	}
+	if got := quoteInput("short"); got != `"short"` {
+		t.Fatalf("quoteInput(short) = %s", got)
 	}
 }
