@@ -19,7 +19,7 @@ import (
 // the background and answers progress; 1C repeats the request and gets progress until
 // the import ends, then success or failure. The first import after zips were uploaded
 // reads every XML document in them (in the order 1C uploads them), and answers for
-// each of their names.
+// each of their names, until the next zip is uploaded.
 func (h *Handler) importFile(ctx *fasthttp.RequestCtx, s *session, filename string, now time.Time) {
 	cp1251 := s.acct.Windows1251
 	name, err := SanitisePath(filename)
@@ -38,7 +38,10 @@ func (h *Handler) startOrReport(s *session, name string, now time.Time) []string
 	if s.closed {
 		return []string{replyFailure, "сессия завершена"}
 	}
-	if j := s.results[name]; j != nil {
+	// A finished import answers for its names until another zip is
+	// uploaded: then the name may be in the new zip ("offers.xml" in a
+	// second archive of the same session), and a new import reads it.
+	if j := s.results[name]; j != nil && !(j.done && len(s.zips) > 0) {
 		switch {
 		case !j.done:
 			offers, _ := j.imp.Progress()
@@ -78,8 +81,15 @@ func (h *Handler) startOrReport(s *session, name string, now time.Time) []string
 	for _, z := range zips {
 		j.inputs[z] = true
 		s.results[z] = j
-		for _, entry := range zipEntryNames(s.path(z), h.cfg.ReaderLimits.MaxZipEntries) {
+		entries, ok := zipEntryNames(s.path(z), h.cfg.ReaderLimits.MaxZipEntries)
+		for _, entry := range entries {
 			s.results[entry] = j
+		}
+		if !ok {
+			// the zip cannot be listed (truncated, not a zip, too many
+			// entries): the name asked for gets the import's failure,
+			// which says why, not "not uploaded"
+			s.results[name] = j
 		}
 	}
 	file := ""
@@ -97,18 +107,17 @@ func (h *Handler) startOrReport(s *session, name string, now time.Time) []string
 }
 
 // zipEntryNames lists the names an archive's documents may be asked for by: each
-// entry's path and its base name. Unreadable archives list nothing (the import reports
-// the error).
-func zipEntryNames(zipPath string, maxEntries int) []string {
+// entry's path and its base name. An archive that cannot be listed gives ok false
+// (its import reports why).
+func zipEntryNames(zipPath string, maxEntries int) (names []string, ok bool) {
 	zr, err := zip.OpenReader(zipPath)
 	if err != nil {
-		return nil
+		return nil, false
 	}
 	defer zr.Close()
 	if len(zr.File) > maxEntries {
-		return nil
+		return nil, false
 	}
-	var names []string
 	for _, f := range zr.File {
 		name, err := SanitisePath(f.Name)
 		if err != nil || !strings.EqualFold(path.Ext(name), ".xml") {
@@ -119,7 +128,7 @@ func zipEntryNames(zipPath string, maxEntries int) []string {
 			names = append(names, base)
 		}
 	}
-	return names
+	return names, true
 }
 
 // runJob reads the job's zips and file into the session's import and publishes the

@@ -275,6 +275,33 @@ func TestXMLReuploadStartsOver(t *testing.T) {
 	}
 }
 
+// TestSecondZipInSessionIsImported: two zips uploaded one after the other
+// in one session (without init between them, as 1C sometimes does), each
+// holding offers.xml, each followed by import of offers.xml: both are read,
+// the second import does not answer from the first one's result.
+func TestSecondZipInSessionIsImported(t *testing.T) {
+	hs := newHarness(t, nil, nil, nil)
+	cookie, _ := hs.checkauth(t, "catalog")
+	for i, zipName := range []string{"v8_A1.zip", "v8_B2.zip"} {
+		archive := makeZip(t, [2]string{"offers.xml", smallOffers("sku-1", strconv.Itoa(5+2*i))})
+		q := params("type", "catalog", "mode", "file", "filename", zipName)
+		if r := hs.do(t, "/1c/exchange", q, cookie, archive, nil); string(r.body) != "success" {
+			t.Fatalf("upload %s: %q", zipName, r.body)
+		}
+		if r, _ := hs.importUntilDone(t, "catalog", cookie, "offers.xml"); string(r.body) != "success" {
+			t.Fatalf("import after %s: %q", zipName, r.body)
+		}
+	}
+	// asked again with no new upload: the last import's answer, no third import
+	if r, _ := hs.importUntilDone(t, "catalog", cookie, "offers.xml"); string(r.body) != "success" {
+		t.Fatalf("import repeated: %q", r.body)
+	}
+	evs := hs.sink.events(t)
+	if len(evs) != 2 || evs[0].Qty != 5 || evs[1].Qty != 7 {
+		t.Fatalf("events: %+v, want stock 5 from the first zip, then 7 from the second", evs)
+	}
+}
+
 // Case 38: a zip with a random name, sent in chunks, holding XML and import_files
 // images; traversal in file names and in zip entries is refused.
 func TestCase38_ZipAndUnsafePaths(t *testing.T) {
@@ -641,8 +668,38 @@ func TestZipEntryNames(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(zipEntryNames(path, 100), ",")
-	if want := "import.xml,sub/offers.xml,offers.xml"; got != want {
-		t.Fatalf("got %s, want %s", got, want)
+	names, ok := zipEntryNames(path, 100)
+	if got, want := strings.Join(names, ","), "import.xml,sub/offers.xml,offers.xml"; got != want || !ok {
+		t.Fatalf("got %s (ok %v), want %s", got, ok, want)
+	}
+	if _, ok := zipEntryNames(path, 3); ok {
+		t.Fatal("four entries listed under a limit of 3")
+	}
+	if err := os.WriteFile(path, buf.Bytes()[:buf.Len()/2], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if names, ok := zipEntryNames(path, 100); ok || names != nil {
+		t.Fatalf("a truncated zip listed %v", names)
+	}
+}
+
+// TestCorruptZipImportSaysWhy: a truncated zip's import of a document in it
+// fails with the zip's error, not "not uploaded", however often 1C asks.
+func TestCorruptZipImportSaysWhy(t *testing.T) {
+	hs := newHarness(t, nil, nil, nil)
+	cookie, _ := hs.checkauth(t, "catalog")
+	archive := makeZip(t, [2]string{"offers.xml", smallOffers("sku-1", "5")})
+	q := params("type", "catalog", "mode", "file", "filename", "v8_C3.zip")
+	if r := hs.do(t, "/1c/exchange", q, cookie, archive[:len(archive)-10], nil); string(r.body) != "success" {
+		t.Fatalf("upload: %q", r.body)
+	}
+	for range 2 {
+		r, _ := hs.importUntilDone(t, "catalog", cookie, "offers.xml")
+		if r.first() != "failure" || !strings.Contains(string(r.body), "zip") || strings.Contains(string(r.body), "не загружен") {
+			t.Fatalf("import offers.xml from a truncated zip: %q, want the zip's error", r.body)
+		}
+	}
+	if evs := hs.sink.events(t); len(evs) != 0 {
+		t.Fatalf("events from a truncated zip: %+v", evs)
 	}
 }
