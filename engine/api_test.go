@@ -367,3 +367,23 @@ func TestJournalFailureAnswers503AndAcknowledgesNothing(t *testing.T) {
 		t.Fatalf("journal holds %d records, want the stock.set and hold b", n)
 	}
 }
+
+// TestStopRightAfterStart: an engine stopped at once after its start
+// stops (its HTTP server may not have begun to accept yet) and releases
+// its journal for the next one.
+func TestStopRightAfterStart(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 40 {
+		te := startEngine(t, testConfig(dir), Deps{})
+		stopped := make(chan struct{})
+		go func() {
+			te.stop()
+			close(stopped)
+		}()
+		select {
+		case <-stopped:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("start %d: the engine did not stop within 20 s", i)
+		}
+	}
+}

@@ -106,7 +106,15 @@ type KafkaConfig struct {
 	// about the rebalance timeout, so it is short.
 	SessionTimeout   time.Duration `yaml:"session_timeout"`
 	RebalanceTimeout time.Duration `yaml:"rebalance_timeout"`
+	// MaxEventAhead is how far after this server's clock an event's `at`
+	// may be: a later one goes to the DLQ (from Kafka) or is refused with
+	// 422 (POST /v1/events). Wide enough for a 1C that labels local time
+	// with the wrong zone; a mistyped year is caught.
+	MaxEventAhead time.Duration `yaml:"max_event_ahead"`
 }
+
+// DefaultMaxEventAhead is kafka.max_event_ahead's default.
+const DefaultMaxEventAhead = 24 * time.Hour
 
 // DefaultConfig returns the configuration every field of a file starts from.
 func DefaultConfig() Config {
@@ -123,6 +131,7 @@ func DefaultConfig() Config {
 			SeqGapTimeout:    30 * time.Second,
 			SessionTimeout:   6 * time.Second,
 			RebalanceTimeout: 5 * time.Second,
+			MaxEventAhead:    DefaultMaxEventAhead,
 		},
 		Ledger:          LedgerConfig{DefaultHoldTTL: 15 * time.Minute, ExpireInterval: time.Second},
 		OneC:            OneCConfig{Exchange: exchange.DefaultConfig("")},
@@ -181,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if c.Kafka.SessionTimeout < 6*time.Second || c.Kafka.RebalanceTimeout <= 0 {
 		return errors.New("engine: config: kafka.session_timeout must be at least 6s (the brokers' minimum) and rebalance_timeout positive")
+	}
+	if c.Kafka.MaxEventAhead <= 0 {
+		return errors.New("engine: config: kafka.max_event_ahead must be positive (default 24h)")
 	}
 	if c.Kafka.SeqGapTimeout <= 0 {
 		return errors.New("engine: config: kafka.seq_gap_timeout must be positive")

@@ -38,6 +38,7 @@ func TestParseConfigRejects(t *testing.T) {
 		"bad journal kind": {"journal:\n  kind: tape\n", `journal.kind "tape"`},
 		"postgres no url":  {"journal:\n  kind: postgres\n", "database_url is empty"},
 		"zero timeout":     {"startup_timeout: 0s\n", "must be positive"},
+		"no event ahead":   {"kafka:\n  max_event_ahead: 0s\n", "kafka.max_event_ahead must be positive"},
 		"no channels":      {"channels: []\n", "no channels"},
 		"bad channel kind": {"channels:\n  - {name: tv, kind: tv, warehouses: [w]}\n", `kind "tv"`},
 		"bad strategy":     {"channels:\n  - {name: s, kind: site, warehouses: [w], strategy: random}\n", "strategy"},

@@ -172,7 +172,7 @@ func (e *Engine) openHTTP(ctx context.Context) error {
 		Metrics: e.tel.ServeMetrics, Instruments: e.inst}
 	opts.Tracer, opts.SampleRoot = e.httpTracing()
 	if len(e.cfg.Kafka.Brokers) > 0 {
-		p, err := newEventProducer(e.cfg.Kafka)
+		p, err := newEventProducer(e.cfg.Kafka, e.now)
 		if err != nil {
 			return err
 		}
@@ -303,6 +303,13 @@ func (e *Engine) shutdown(serveErr <-chan error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.ShutdownTimeout)
 	defer cancel()
 	err := e.api.Shutdown(ctx)
+	// fasthttp closes only the listeners its Serve has registered: a stop
+	// right after the start can come before Serve did, and Serve would
+	// then accept forever. Closing the listener here ends it either way
+	// (fasthttp takes the closed listener's error as a clean end).
+	if cerr := e.ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) && err == nil {
+		err = fmt.Errorf("engine: close the HTTP listener: %w", cerr)
+	}
 	if serr := <-serveErr; serr != nil && err == nil {
 		err = serr
 	}

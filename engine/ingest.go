@@ -71,6 +71,7 @@ type ingest struct {
 	dlq    *kafka.Writer
 	// dlqMaxBytes bounds one DLQ message (the writer's MaxBatchBytes)
 	dlqMaxBytes int64
+	maxAhead    time.Duration // kafka.max_event_ahead
 	results     []EventResult // the outcomes of the batch being applied, reused batch after batch
 	topic       string
 	group       string
@@ -118,7 +119,7 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 	}
 	ctr.lag.setSource(cfg.EventsTopic, cfg.GroupID)
 	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq,
-		dlqMaxBytes: dlqCfg.MaxBatchBytes, ingestCounters: ctr,
+		dlqMaxBytes: dlqCfg.MaxBatchBytes, maxAhead: cfg.MaxEventAhead, ingestCounters: ctr,
 		topic: cfg.EventsTopic, group: cfg.GroupID}, nil
 }
 
@@ -236,6 +237,9 @@ func (in *ingest) fetch(ctx context.Context, out *fetchQueue) {
 		f := fetched{msg: m}
 		f.ev.Source = reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 		f.ev.Event, f.err = reservation.DecodeEvent(m.Value)
+		if f.err == nil {
+			f.err = f.ev.Event.CheckNotAhead(in.now(), in.maxAhead)
+		}
 		f.ev.Skip = f.err != nil
 		if !out.put(ctx, &f) {
 			return

@@ -33,10 +33,21 @@ func brokerCases(t *testing.T, body func(t *testing.T, brokers []string, topics 
 	})
 }
 
+// startIngestEngine starts an engine on a fresh journal that consumes
+// topics from brokers.
+func startIngestEngine(t *testing.T, brokers []string, topics KafkaConfig) *testEngine {
+	t.Helper()
+	cfg := testConfig(t.TempDir())
+	cfg.Kafka = topics
+	cfg.Kafka.Brokers = brokers
+	return startEngine(t, cfg, Deps{})
+}
+
 func uniqueTopics(tb testing.TB) KafkaConfig {
 	base := testsvc.UniqueName(tb, "onec")
 	return KafkaConfig{EventsTopic: base + ".events", DLQTopic: base + ".dlq", OrdersTopic: base + ".orders", GroupID: base,
-		SeqGapTimeout: 200 * time.Millisecond, SessionTimeout: 6 * time.Second, RebalanceTimeout: 5 * time.Second}
+		SeqGapTimeout: 200 * time.Millisecond, SessionTimeout: 6 * time.Second, RebalanceTimeout: 5 * time.Second,
+		MaxEventAhead: DefaultMaxEventAhead}
 }
 
 func produce(tb testing.TB, brokers []string, topic string, msgs ...kafkago.Message) {
@@ -92,10 +103,7 @@ func siteAvailable(tb testing.TB, te *testEngine, sku string) int64 {
 
 func TestIngestAppliesEventsAndSendsBadOnesToDLQ(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
-		cfg := testConfig(t.TempDir())
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
-		te := startEngine(t, cfg, Deps{})
+		te := startIngestEngine(t, brokers, topics)
 		produce(t, brokers, topics.EventsTopic,
 			stockSetMsg("e1", "sku-a", "wh-msk", 10, 1),
 			kafkago.Message{Key: []byte("sku-a"), Value: []byte(`{"v":1,"type":"stock.set"`)},
@@ -139,10 +147,7 @@ func TestIngestAppliesEventsAndSendsBadOnesToDLQ(t *testing.T) {
 // header) and the partition goes on: the good event after it is applied.
 func TestIngestBadMessageAtTheSizeLimit(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
-		cfg := testConfig(t.TempDir())
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
-		te := startEngine(t, cfg, Deps{})
+		te := startIngestEngine(t, brokers, topics)
 		// 128 bytes under the writers' bound: what the broker's default
 		// message.max.bytes (1 MiB + 12, counting the batch's framing)
 		// takes, and too large for a copy with two more headers
@@ -150,23 +155,47 @@ func TestIngestBadMessageAtTheSizeLimit(t *testing.T) {
 		bad := kafkago.Message{Key: []byte("sku-a"), Value: []byte(huge)}
 		produce(t, brokers, topics.EventsTopic, bad)
 		produce(t, brokers, topics.EventsTopic, stockSetMsg("e1", "sku-a", "wh-msk", 10, 1))
-		waitFor(t, "the event after the huge bad one applied", 60*time.Second, func() bool {
-			st := te.eng.IngestStats()
-			return st.Applied >= 1 && st.DLQ >= 1
-		})
-		if got := siteAvailable(t, te, "sku-a"); got != 10 {
-			t.Fatalf("sku-a available = %d, want 10", got)
-		}
-		m := readOne(t, brokers, topics.DLQTopic)
-		h := map[string]string{}
-		for _, kv := range m.Headers {
-			h[kv.Key] = string(kv.Value)
-		}
+		m := dlqThenApplied(t, te, brokers, topics, "sku-a", 10)
+		h := headerMap(m)
 		if h[DLQTruncatedHeader] != strconv.Itoa(len(huge)) || len(m.Value) == 0 || !strings.HasPrefix(huge, string(m.Value)) {
 			t.Fatalf("DLQ copy: %d bytes, headers %v; want a prefix of the %d-byte message, truncated header", len(m.Value), h, len(huge))
 		}
 		if r := h[DLQReasonHeader]; r == "" || len(r) > MaxDLQReasonBytes || !strings.Contains(r, "unknown type") {
 			t.Fatalf("reason %q: want a short 'unknown type' reason", r)
+		}
+	})
+}
+
+// dlqThenApplied waits until one message went to the DLQ and the good one
+// after it was applied, checks that sku is available as the good one says,
+// and returns the DLQ's message.
+func dlqThenApplied(t *testing.T, te *testEngine, brokers []string, topics KafkaConfig, sku string, want int64) kafkago.Message {
+	t.Helper()
+	waitFor(t, "a message to the DLQ and the next one applied", 60*time.Second, func() bool {
+		st := te.eng.IngestStats()
+		return st.Applied >= 1 && st.DLQ >= 1
+	})
+	if got := siteAvailable(t, te, sku); got != want {
+		t.Fatalf("%s available = %d, want %d (the bad message refused)", sku, got, want)
+	}
+	return readOne(t, brokers, topics.DLQTopic)
+}
+
+// TestIngestFutureDatedEventToDLQ: a stock.set dated decades ahead (a
+// mistyped year) goes to the DLQ instead of freezing its cell: the next
+// figure for the cell, correctly dated, is applied.
+func TestIngestFutureDatedEventToDLQ(t *testing.T) {
+	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
+		te := startIngestEngine(t, brokers, topics)
+		future := stockSetMsg("f1", "sku-f", "wh-msk", 99, 1)
+		future.Value = []byte(strings.Replace(string(future.Value), `"at":"2023-`, `"at":"2063-`, 1))
+		if !strings.Contains(string(future.Value), `"at":"2063-`) {
+			t.Fatalf("test event %s has no 2023 date to move", future.Value)
+		}
+		produce(t, brokers, topics.EventsTopic, future, stockSetMsg("f2", "sku-f", "wh-msk", 7, 2))
+		m := dlqThenApplied(t, te, brokers, topics, "sku-f", 7)
+		if r := headerMap(m)[DLQReasonHeader]; !strings.Contains(r, "at: 2063-") || !strings.Contains(r, "after this server's clock") {
+			t.Fatalf("DLQ reason %q, want the future at", r)
 		}
 	})
 }
@@ -237,6 +266,13 @@ func TestPostEventsReachesLedgerThroughKafka(t *testing.T) {
 		refused := r.body["details"].(map[string]any)["events"].([]any)
 		if len(refused) != 1 || refused[0].(map[string]any)["index"] != 1.0 {
 			t.Fatalf("refused = %v, want index 1 only", refused)
+		}
+		future := strings.Replace(ev("f1", 4, 1), "2026-11-21", "2062-11-21", 1) // a mistyped year
+		r = call(t, "POST", te.base+"/v1/events", eventsKey, "["+future+"]")
+		wantStatus(t, r, 422, "invalid_events")
+		refused = r.body["details"].(map[string]any)["events"].([]any)
+		if msg, _ := refused[0].(map[string]any)["message"].(string); !strings.Contains(msg, "at: 2062-11-21T07:00:04Z is more than 24h0m0s after") {
+			t.Fatalf("future-dated event refused with %q", msg)
 		}
 		wantStatus(t, call(t, "POST", te.base+"/v1/events", testKey, "["+ev("p1", 1, 5)+"]"), 403, "forbidden")
 		r = call(t, "POST", te.base+"/v1/events", eventsKey, ev("p2", 2, 5)+"\n\n"+ev("p3", 3, 6)+"\n")

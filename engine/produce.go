@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
 	"go.opentelemetry.io/otel/codes"
@@ -21,23 +22,26 @@ import (
 // "onec.events publish" producer span whose context each message carries
 // in its traceparent header.
 type eventProducer struct {
-	w      *kafka.Writer
-	topic  string
-	tracer trace.Tracer           // nil: no span (context still passes on)
-	inst   *telemetry.Instruments // nil: not counted
+	w        *kafka.Writer
+	topic    string
+	now      func() time.Time       // the engine's clock
+	maxAhead time.Duration          // kafka.max_event_ahead
+	tracer   trace.Tracer           // nil: no span (context still passes on)
+	inst     *telemetry.Instruments // nil: not counted
 }
 
 var (
 	_ httpapi.EventProducer   = (*eventProducer)(nil)
+	_ httpapi.EventChecker    = (*eventProducer)(nil)
 	_ cmlevents.MessageWriter = (*eventProducer)(nil)
 )
 
-func newEventProducer(cfg KafkaConfig) (*eventProducer, error) {
+func newEventProducer(cfg KafkaConfig, now func() time.Time) (*eventProducer, error) {
 	w, err := kafka.NewWriter(kafka.DefaultWriterConfig(cfg.Brokers, cfg.EventsTopic))
 	if err != nil {
 		return nil, fmt.Errorf("engine: events writer: %w", err)
 	}
-	return &eventProducer{w: w, topic: cfg.EventsTopic}, nil
+	return &eventProducer{w: w, topic: cfg.EventsTopic, now: now, maxAhead: cfg.MaxEventAhead}, nil
 }
 
 // ProduceEvents implements httpapi.EventProducer.
@@ -84,6 +88,13 @@ func (p *eventProducer) WriteMessages(ctx context.Context, msgs ...kafkago.Messa
 }
 
 func (p *eventProducer) Close() error { return p.w.Close() }
+
+// CheckEvent implements httpapi.EventChecker: an event dated more than
+// kafka.max_event_ahead after this server's clock is refused (422), as
+// the ingest would send it to the DLQ.
+func (p *eventProducer) CheckEvent(ev *reservation.Event) error {
+	return ev.CheckNotAhead(p.now(), p.maxAhead)
+}
 
 // EventKey is the Kafka key of an event: its SKU, or for a standalone
 // hand-off the reservation id.

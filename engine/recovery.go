@@ -79,23 +79,30 @@ func recoverLedger(ctx context.Context, b journal.Backend, lcfg reservation.Conf
 		return nil, err
 	}
 	var replayed int
+	var bad *badRecordError
 	err = b.Replay(ctx, fromLSN, func(lsn uint64, data []byte) error {
 		rec, err := reservation.DecodeRecord(data)
 		if err != nil {
-			return fmt.Errorf("record %d: %w", lsn, err)
+			return &badRecordError{fmt.Errorf("record %d: %w", lsn, err)}
 		}
 		if rec.Seq != lsn {
-			return fmt.Errorf("record %d carries seq %d", lsn, rec.Seq)
+			return &badRecordError{fmt.Errorf("record %d carries seq %d", lsn, rec.Seq)}
 		}
 		if err := ledger.ApplyRecord(&rec, nil); err != nil {
-			return fmt.Errorf("record %d: %w", lsn, err)
+			return &badRecordError{fmt.Errorf("record %d: %w", lsn, err)}
 		}
 		replayed++
 		return nil
 	})
-	if err != nil {
+	switch {
+	case errors.As(err, &bad):
 		return nil, fmt.Errorf("engine: recovery: %w; the journal and snapshot disagree with this build — "+
-			"keep the data directory for inspection and restore it from a backup", err)
+			"keep the data directory for inspection and restore it from a backup", bad.err)
+	case err != nil:
+		// reading failed (a disk or database error, a cancelled start):
+		// nothing is wrong with what was written, so no restore
+		return nil, fmt.Errorf("engine: recovery: read the journal after record %d: %w; nothing was changed — "+
+			"retry once the journal's storage answers (do not restore a backup for this)", fromLSN-1+uint64(replayed), err)
 	}
 	if got, want := ledger.Seq(), b.LastLSN(); got != want {
 		return nil, fmt.Errorf("engine: recovery: ledger at record %d, journal ends at %d", got, want)
@@ -104,6 +111,13 @@ func recoverLedger(ctx context.Context, b journal.Backend, lcfg reservation.Conf
 		"skus", ledger.SKUCount(), "active_holds", ledger.ActiveHolds(), "took", time.Since(start).String())
 	return ledger, nil
 }
+
+// badRecordError is a journal record that recovery could not decode or
+// apply: the data, not the reading, is wrong.
+type badRecordError struct{ err error }
+
+func (e *badRecordError) Error() string { return e.err.Error() }
+func (e *badRecordError) Unwrap() error { return e.err }
 
 // loadSnapshot returns the ledger to replay onto and the first LSN to replay.
 func loadSnapshot(ctx context.Context, b journal.Backend, lcfg reservation.Config) (*reservation.Ledger, uint64, error) {

@@ -166,6 +166,20 @@ func checkFields(t EventType, present fieldMask, numbersOptional bool) error {
 	return nil
 }
 
+// CheckNotAhead refuses an event dated more than maxAhead after now (the
+// reader's clock). Figures are ordered by `at`, so one event dated in the
+// future (a mistyped year) would make every later figure of its cell look
+// stale until that date. It is a check at intake (Kafka, POST /v1/events),
+// not part of Validate: it depends on the clock, and replaying the journal
+// must decide as the first time did.
+func (e *Event) CheckNotAhead(now time.Time, maxAhead time.Duration) error {
+	if limit := now.Add(maxAhead); e.At.After(limit) {
+		return eventErr("at", fmt.Sprintf("%s is more than %v after this server's clock (%s): a figure dated in the future would make every later one look stale",
+			e.At.UTC().Format(time.RFC3339), maxAhead, now.UTC().Format(time.RFC3339)))
+	}
+	return nil
+}
+
 // Validate checks an Event built in code the way DecodeEvent checks JSON.
 func (e *Event) Validate() error {
 	if e.Type == 0 || int(e.Type) >= len(eventTypeNames) {

@@ -143,3 +143,26 @@ func TestDecimal(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckNotAhead: an event may be dated up to maxAhead after now, not
+// later.
+func TestCheckNotAhead(t *testing.T) {
+	now := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	for at, ok := range map[time.Time]bool{
+		now.Add(-48 * time.Hour):             true,
+		now:                                  true,
+		now.Add(time.Hour):                   true,
+		now.Add(time.Hour + time.Nanosecond): false,
+		now.AddDate(36, 0, 0):                false,
+	} {
+		ev := Event{At: at}
+		err := ev.CheckNotAhead(now, time.Hour)
+		var ee *EventError
+		switch {
+		case ok && err != nil:
+			t.Errorf("at %v: %v, want accepted", at, err)
+		case !ok && (!errors.As(err, &ee) || ee.Field != "at" || !errors.Is(err, ErrInvalidEvent)):
+			t.Errorf("at %v: %v, want an invalid event on field at", at, err)
+		}
+	}
+}

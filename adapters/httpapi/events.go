@@ -27,6 +27,14 @@ type EventProducer interface {
 	ProduceEvents(ctx context.Context, raw [][]byte, events []reservation.Event) error
 }
 
+// EventChecker, when the EventProducer implements it, checks each decoded
+// event further before any is produced (the engine refuses an event dated
+// too far after its clock); an error refuses the event as a decoding
+// error does.
+type EventChecker interface {
+	CheckEvent(ev *reservation.Event) error
+}
+
 // eventError is one refused event of a request.
 type eventError struct {
 	Index   int    `json:"index"`
@@ -86,8 +94,12 @@ func (s *Server) postEvents(ctx *fasthttp.RequestCtx) {
 	}
 	events := make([]reservation.Event, len(raws))
 	var refused []eventError
+	checker, _ := s.events.(EventChecker)
 	for i, raw := range raws {
 		ev, err := reservation.DecodeEvent(raw)
+		if err == nil && checker != nil {
+			err = checker.CheckEvent(&ev)
+		}
 		if err != nil {
 			refused = append(refused, eventError{Index: i, ID: peekID(raw), Message: err.Error()})
 			continue

@@ -53,6 +53,7 @@ type Handler struct {
 
 	importSlots chan struct{} // one per running import (MaxConcurrentImports)
 	authSlots   chan struct{} // one per password check (MaxConcurrentAuth)
+	verified    *verifiedCache
 	ctx         context.Context
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup // import and cleanup goroutines
@@ -91,6 +92,11 @@ func New(opts Options) (*Handler, error) {
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
+	verified, err := newVerifiedCache(h.rand)
+	if err != nil {
+		return nil, fmt.Errorf("exchange: a key for the credentials cache: %w", err)
+	}
+	h.verified = verified
 	for _, a := range cfg.Accounts {
 		hash, _ := parsePasswordHash(a.PasswordHash) // checked by Validate
 		if a.OrdersSchemaVersion == "" {
@@ -237,17 +243,21 @@ func (h *Handler) checkauth(ctx *fasthttp.RequestCtx, now time.Time) {
 		reply(ctx, h.cfg.Windows1251, replyFailure, "неверный заголовок авторизации")
 		return
 	}
-	select {
-	case h.authSlots <- struct{}{}:
-	default:
-		reply(ctx, h.cfg.Windows1251, replyFailure, "сервер занят проверкой паролей, повторите позже")
-		return
-	}
-	acct, ok := authenticate(h.accounts, login, password)
-	<-h.authSlots
+	acct, ok := h.verified.lookup(login, password, now)
 	if !ok {
-		reply(ctx, h.cfg.Windows1251, replyFailure, "неверный логин или пароль")
-		return
+		select {
+		case h.authSlots <- struct{}{}:
+		default:
+			reply(ctx, h.cfg.Windows1251, replyFailure, "сервер занят проверкой паролей, повторите позже")
+			return
+		}
+		acct, ok = authenticate(h.accounts, login, password)
+		<-h.authSlots
+		if !ok {
+			reply(ctx, h.cfg.Windows1251, replyFailure, "неверный логин или пароль")
+			return
+		}
+		h.verified.add(login, password, acct, now)
 	}
 	s, err := h.newSession(acct, now)
 	if err != nil {

@@ -149,6 +149,69 @@ func TestCase35_CheckauthBasicAuth(t *testing.T) {
 	}
 }
 
+// TestVerifiedCredentialsSkipBusySlots: with every password-check slot
+// taken (wrong passwords sent in a loop), the 1C that logged in before
+// still logs in, a wrong password still gets no session, and after
+// VerifiedAuthTTL the credentials are checked again.
+func TestVerifiedCredentialsSkipBusySlots(t *testing.T) {
+	hs := newHarness(t, nil, nil, nil)
+	q := params("type", "catalog", "mode", "checkauth")
+	hs.checkauth(t, "catalog") // checked once, remembered
+	for range cap(hs.h.authSlots) {
+		hs.h.authSlots <- struct{}{} // the slots busy with an attacker's checks
+	}
+	defer func() {
+		for range cap(hs.h.authSlots) {
+			<-hs.h.authSlots
+		}
+	}()
+	hs.checkauth(t, "catalog")
+	for name, auth := range map[string]string{
+		"wrong password": basic(testLogin, testPassword+"x"),
+		"wrong login":    basic(testLogin+"x", testPassword),
+	} {
+		r := hs.do(t, "/1c/exchange", q, "", nil, map[string]string{"Authorization": auth})
+		if r.first() != "failure" || !strings.Contains(string(r.body), "занят") {
+			t.Errorf("%s with the slots busy: %q, want failure (busy)", name, r.body)
+		}
+	}
+	hs.clock.Advance(VerifiedAuthTTL)
+	r := hs.do(t, "/1c/exchange", q, "", nil, map[string]string{"Authorization": basic(testLogin, testPassword)})
+	if r.first() != "failure" || !strings.Contains(string(r.body), "занят") {
+		t.Fatalf("after VerifiedAuthTTL with the slots busy: %q, want the password checked again (busy)", r.body)
+	}
+	if n := hs.h.Sessions(); n != 2 {
+		t.Fatalf("sessions: %d, want 2", n)
+	}
+}
+
+// TestVerifiedCacheBound: the cache holds at most maxVerified credentials,
+// dropping the one closest to expiry.
+func TestVerifiedCacheBound(t *testing.T) {
+	c, err := newVerifiedCache(strings.NewReader(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 8, 10, 0, 0, 0, time.UTC)
+	a := &account{}
+	for i := range maxVerified + 10 {
+		c.add("login", strconv.Itoa(i), a, now.Add(time.Duration(i)*time.Second))
+	}
+	if len(c.entries) != maxVerified {
+		t.Fatalf("%d entries, want %d", len(c.entries), maxVerified)
+	}
+	at := now.Add(time.Duration(maxVerified+10) * time.Second)
+	if _, ok := c.lookup("login", "0", at); ok {
+		t.Fatal("the first, closest to expiry, was kept")
+	}
+	if got, ok := c.lookup("login", strconv.Itoa(maxVerified+9), at); !ok || got != a {
+		t.Fatal("the newest was dropped")
+	}
+	if _, ok := c.lookup("login2", strconv.Itoa(maxVerified+9), at); ok {
+		t.Fatal("another login matched")
+	}
+}
+
 func TestPBKDF2Password(t *testing.T) {
 	hash, err := HashPassword(testPassword, bytes.Repeat([]byte{7}, 16), MinPBKDF2Iterations)
 	if err != nil {
