@@ -45,6 +45,7 @@ var _ commerceml.Visitor = (*Import)(nil)
 
 // pkgState is the package whose items are being visited.
 type pkgState struct {
+	file    string // the document it is in, for warnings
 	catalog string
 	at      time.Time
 	snap    *snapshot // non-nil in a full offers snapshot
@@ -112,7 +113,7 @@ func (im *Import) Package(_ context.Context, p commerceml.Package) error {
 	if catalog == "" {
 		catalog = p.ID
 	}
-	im.pkg = pkgState{catalog: catalog, at: im.packageTime(p)}
+	im.pkg = pkgState{file: p.File, catalog: catalog, at: im.packageTime(p)}
 	full := p.Mode == commerceml.ModeFull || (p.Mode == commerceml.ModeUnspecified && im.cfg.UnspecifiedIsFull)
 	if full && (p.Kind == commerceml.KindOffers || p.Kind == commerceml.KindOfferChanges) {
 		snap, ok := im.snapshots[catalog]
@@ -169,6 +170,9 @@ func (im *Import) Warning(_ context.Context, w commerceml.Warning) error {
 }
 
 func (im *Import) warn(file string, line int, code commerceml.WarningCode, msg string) {
+	if file == "" && line > 0 {
+		file = im.pkg.file // the line is in the package being visited
+	}
 	im.keepWarning(commerceml.Warning{File: file, Line: line, Code: code, Message: msg})
 }
 
@@ -212,7 +216,11 @@ func (im *Import) text(sku string, line int, field, s string) string {
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	im.warn("", line, WarnTextTruncated, fmt.Sprintf("%s %s of %s has %d bytes; cut to %d", field, strconv.Quote(s[:16]), sku, len(s), cut))
+	head := 16
+	for head > 0 && !utf8.RuneStart(s[head]) {
+		head--
+	}
+	im.warn("", line, WarnTextTruncated, fmt.Sprintf("%s %s… of %s has %d bytes; cut to %d", field, strconv.Quote(s[:head]), sku, len(s), cut))
 	return s[:cut]
 }
 

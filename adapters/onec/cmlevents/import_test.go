@@ -201,6 +201,15 @@ func TestPrices(t *testing.T) {
 	if sum.PricesSkipped != 1 || sum.Dropped != 2 {
 		t.Errorf("skipped %d dropped %d, want 1 and 2", sum.PricesSkipped, sum.Dropped)
 	}
+	// each warning names the document its line is in
+	for _, w := range sum.Warnings {
+		if w.Line > 0 && w.File != "offers.xml" {
+			t.Errorf("warning %s at line %d names file %q, want offers.xml", w.Code, w.Line, w.File)
+		}
+	}
+	if len(sum.Warnings) == 0 {
+		t.Error("no warnings for the skipped and dropped prices")
+	}
 
 	// A default currency fills the missing one.
 	cfg.DefaultCurrency = "RUB"

@@ -766,3 +766,16 @@ func TestCorruptZipImportSaysWhy(t *testing.T) {
 		t.Fatalf("events from a truncated zip: %+v", evs)
 	}
 }
+
+// TestToWindows1251: Cyrillic and ASCII are encoded, a character
+// windows-1251 lacks is '?' (not the control byte 0x1A).
+func TestToWindows1251(t *testing.T) {
+	got := toWindows1251("файл №1 😀 ok")
+	want, err := charmap.Windows1251.NewEncoder().String("файл №1 ? ok")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != want || bytes.IndexByte(got, 0x1A) >= 0 {
+		t.Fatalf("got % x, want % x", got, want)
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/valyala/fasthttp"
-	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 )
 
@@ -18,6 +17,20 @@ const (
 // MaxReplyTextBytes bounds the description line of a failure or progress reply.
 const MaxReplyTextBytes = 1000
 
+// toWindows1251 encodes s in windows-1251, each character it lacks as '?'
+// (x/text's replacement would be the control byte 0x1A).
+func toWindows1251(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for _, r := range s {
+		b, ok := charmap.Windows1251.EncodeRune(r)
+		if !ok {
+			b = '?'
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
 // reply writes a plain-text protocol reply: lines joined by "\n", in windows-1251 when
 // cp1251 is set (characters it lacks become '?').
 func reply(ctx *fasthttp.RequestCtx, cp1251 bool, lines ...string) {
@@ -26,12 +39,7 @@ func reply(ctx *fasthttp.RequestCtx, cp1251 bool, lines ...string) {
 	ctx.Response.Header.Set("Cache-Control", "no-store")
 	if cp1251 {
 		ctx.SetContentType("text/plain; charset=windows-1251")
-		enc := encoding.ReplaceUnsupported(charmap.Windows1251.NewEncoder())
-		out, err := enc.String(body)
-		if err != nil {
-			out = body // unreachable with ReplaceUnsupported; keep the reply readable
-		}
-		ctx.SetBodyString(out)
+		ctx.SetBody(toWindows1251(body))
 		return
 	}
 	ctx.SetContentType("text/plain; charset=utf-8")
