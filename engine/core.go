@@ -20,10 +20,11 @@ var (
 )
 
 // commandRecordBytes is the journal queue room a hold command asks for
-// before it changes the ledger: more than a hold of MaxLinesPerHold lines
-// encodes to, so a command that was applied can be enqueued. (Should an
-// estimate ever fall short, the enqueue fails and the engine recovers from
-// the journal: nothing acknowledged is lost.)
+// before it changes the ledger (a full queue answers 429, nothing
+// changed): about what a hold of MaxLinesPerHold lines encodes to. The
+// change, once made, is always queued (Committer.EnqueueAdmitted): a
+// larger record (long "guid#guid" SKUs split over warehouses, kits) takes
+// the queue past its bound by its excess, never fails the engine.
 const commandRecordBytes = 16 << 10
 
 // maxExpirePerTick bounds the holds one expiry pass releases (one group).
@@ -132,7 +133,8 @@ func (c *core) enqueueLocked() (*journal.Ticket, error) {
 			c.scratch, c.ends = nil, nil
 		}
 	}
-	t, err := c.commit.Enqueue(recs...)
+	// room was checked before the change was made (writableLocked)
+	t, err := c.commit.EnqueueAdmitted(recs...)
 	clear(c.recs)
 	c.recs = c.recs[:0]
 	if err != nil {

@@ -208,6 +208,21 @@ func NewCommitter(b Backend, cfg CommitterConfig) (*Committer, error) {
 // record enqueued before it is durable (for replies that depend on state
 // changed by earlier, possibly not yet durable, records).
 func (c *Committer) Enqueue(recs ...[]byte) (*Ticket, error) {
+	return c.enqueue(false, recs)
+}
+
+// EnqueueAdmitted is Enqueue for records whose room the caller checked
+// (with Queued, under a lock every enqueuer of this committer holds)
+// before making them, from an estimate of their size: the state they
+// record has changed already, so they are queued even where they take the
+// queue past MaxQueuedRecords or MaxQueuedBytes, which is then exceeded by
+// at most the estimate's shortfall, and the next admission check sees it.
+// ErrTooLarge, ErrUnavailable and ErrClosed apply as to Enqueue.
+func (c *Committer) EnqueueAdmitted(recs ...[]byte) (*Ticket, error) {
+	return c.enqueue(true, recs)
+}
+
+func (c *Committer) enqueue(admitted bool, recs [][]byte) (*Ticket, error) {
 	var bytes int64
 	for _, r := range recs {
 		bytes += int64(len(r))
@@ -226,8 +241,8 @@ func (c *Committer) Enqueue(recs ...[]byte) (*Ticket, error) {
 		c.mu.Unlock()
 		return t, nil
 	}
-	if c.queuedRecords+len(recs) > c.cfg.MaxQueuedRecords || c.queuedBytes+bytes > c.cfg.MaxQueuedBytes ||
-		len(c.queue) >= c.cfg.MaxQueuedRecords {
+	if !admitted && (c.queuedRecords+len(recs) > c.cfg.MaxQueuedRecords || c.queuedBytes+bytes > c.cfg.MaxQueuedBytes ||
+		len(c.queue) >= c.cfg.MaxQueuedRecords) {
 		c.mu.Unlock()
 		return nil, ErrQueueFull
 	}

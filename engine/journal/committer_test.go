@@ -390,3 +390,39 @@ func TestEnqueueSliceReusable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestCommitterEnqueueAdmitted: records whose room was checked before are
+// queued past the queue's bounds, where Enqueue refuses them.
+func TestCommitterEnqueueAdmitted(t *testing.T) {
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = time.Hour
+	m := journal.NewMemBackend(opts)
+	cfg := journaltest.TestConfig()
+	cfg.MaxQueuedRecords, cfg.MaxGroupRecords = 4, 4
+	cfg.MaxQueuedBytes, cfg.MaxGroupBytes = 1024, 1024
+	c, err := journal.NewCommitter(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = c.Close(ctx)
+	}()
+	big := make([]byte, 700)
+	if _, err := c.Enqueue(big); err != nil { // in flight, stuck
+		t.Fatal(err)
+	}
+	if _, err := c.Enqueue(big); !errors.Is(err, journal.ErrQueueFull) {
+		t.Fatalf("Enqueue past MaxQueuedBytes: %v, want ErrQueueFull", err)
+	}
+	if _, err := c.EnqueueAdmitted(big); err != nil {
+		t.Fatalf("EnqueueAdmitted past MaxQueuedBytes: %v", err)
+	}
+	if n, b := c.Queued(); n != 2 || b != 1400 {
+		t.Fatalf("queued %d records, %d bytes; want 2, 1400", n, b)
+	}
+	if _, err := c.EnqueueAdmitted(make([]byte, 2000)); !errors.Is(err, journal.ErrTooLarge) {
+		t.Fatalf("EnqueueAdmitted over MaxGroupBytes: %v, want ErrTooLarge", err)
+	}
+}
