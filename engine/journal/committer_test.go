@@ -160,20 +160,9 @@ func TestCommitterWriteTimeout(t *testing.T) {
 // TestCommitterBarriersAreBounded checks that barriers, which carry no
 // records, still count against MaxQueuedRecords while the queue is stuck.
 func TestCommitterBarriersAreBounded(t *testing.T) {
-	opts := journal.DefaultMemOptions()
-	opts.SyncLatency = time.Hour
-	m := journal.NewMemBackend(opts)
 	cfg := journaltest.TestConfig()
 	cfg.MaxQueuedRecords, cfg.MaxGroupRecords = 4, 4
-	c, err := journal.NewCommitter(m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_ = c.Close(ctx)
-	}()
+	c := stuckCommitter(t, cfg)
 	if _, err := c.Enqueue([]byte("stuck")); err != nil {
 		t.Fatal(err)
 	}
@@ -394,21 +383,10 @@ func TestEnqueueSliceReusable(t *testing.T) {
 // TestCommitterEnqueueAdmitted: records whose room was checked before are
 // queued past the queue's bounds, where Enqueue refuses them.
 func TestCommitterEnqueueAdmitted(t *testing.T) {
-	opts := journal.DefaultMemOptions()
-	opts.SyncLatency = time.Hour
-	m := journal.NewMemBackend(opts)
 	cfg := journaltest.TestConfig()
 	cfg.MaxQueuedRecords, cfg.MaxGroupRecords = 4, 4
 	cfg.MaxQueuedBytes, cfg.MaxGroupBytes = 1024, 1024
-	c, err := journal.NewCommitter(m, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		_ = c.Close(ctx)
-	}()
+	c := stuckCommitter(t, cfg)
 	big := make([]byte, 700)
 	if _, err := c.Enqueue(big); err != nil { // in flight, stuck
 		t.Fatal(err)
@@ -425,4 +403,22 @@ func TestCommitterEnqueueAdmitted(t *testing.T) {
 	if _, err := c.EnqueueAdmitted(make([]byte, 2000)); !errors.Is(err, journal.ErrTooLarge) {
 		t.Fatalf("EnqueueAdmitted over MaxGroupBytes: %v, want ErrTooLarge", err)
 	}
+}
+
+// stuckCommitter is a committer whose first write never completes (an
+// hour's sync), closed at the test's end.
+func stuckCommitter(t *testing.T, cfg journal.CommitterConfig) *journal.Committer {
+	t.Helper()
+	opts := journal.DefaultMemOptions()
+	opts.SyncLatency = time.Hour
+	c, err := journal.NewCommitter(journal.NewMemBackend(opts), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = c.Close(ctx)
+	})
+	return c
 }
