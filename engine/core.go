@@ -371,14 +371,23 @@ func (c *core) ApplyEvents(ctx context.Context, events []SourcedEvent, rawBytes 
 // gen is the generation the caller started in (Generation); a batch from an
 // earlier generation is refused with an error wrapping journal.ErrUnavailable.
 func (c *core) BeginEvents(gen uint64, events []SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
-	return c.beginEventsAt(gen, len(events), func(i int) *SourcedEvent { return &events[i] }, rawBytes, results)
+	results, p, _, err := c.beginEventsAt(gen, len(events), func(i int) *SourcedEvent { return &events[i] }, rawBytes, false, results)
+	return results, p, err
 }
 
 // beginEventsAt is BeginEvents over n events that at returns in place (the
 // ingest's fetched messages carry theirs: a batch is applied without
 // copying each event out).
-func (c *core) beginEventsAt(gen uint64, n int, at func(int) *SourcedEvent, rawBytes int64, results []EventResult) ([]EventResult, pending, error) {
-	results = results[:0]
+//
+// With stopAtRejected, an event the ledger rejects (a limit, a kit rule)
+// is not applied and ends the batch: the events before it are applied as
+// one group, its result (OutcomeRejected and why) is the last of results,
+// and stopped is its index (-1 when none was rejected). The ledger is as
+// if it had not been offered; the ingest sends it to the DLQ, then
+// applies it again as a skip.
+func (c *core) beginEventsAt(gen uint64, n int, at func(int) *SourcedEvent, rawBytes int64, stopAtRejected bool,
+	results []EventResult) (_ []EventResult, _ pending, stopped int, _ error) {
+	results, stopped = results[:0], -1
 	est := 2*rawBytes + int64(n)*eventRecordOverhead
 	p, err := c.begin(n, est, func(l *reservation.Ledger, fx *reservation.Effects) error {
 		if c.gen != gen {
@@ -394,10 +403,19 @@ func (c *core) beginEventsAt(gen uint64, n int, at func(int) *SourcedEvent, rawB
 			if j := i + eventPrefetchAhead; j < n {
 				l.PrefetchEvent(&at(j).Event, eventPrefetchAhead)
 			}
-			out, err := l.ApplyEvent(&ev.Event, ev.Source, fx)
+			if !stopAtRejected {
+				out, err := l.ApplyEvent(&ev.Event, ev.Source, fx)
+				results = append(results, EventResult{Outcome: out, Err: err})
+				continue
+			}
+			out, err := l.ApplyEventUnlessRejected(&ev.Event, ev.Source, fx)
 			results = append(results, EventResult{Outcome: out, Err: err})
+			if out == reservation.OutcomeRejected {
+				stopped = i
+				break
+			}
 		}
 		return nil
 	})
-	return results, p, err
+	return results, p, stopped, err
 }

@@ -73,6 +73,7 @@ type ingest struct {
 	dlqMaxBytes int64
 	maxAhead    time.Duration // kafka.max_event_ahead
 	results     []EventResult // the outcomes of the batch being applied, reused batch after batch
+	partResults []EventResult // the outcomes of one part of it (up to a rejected event), reused
 	topic       string
 	group       string
 	*ingestCounters
@@ -127,7 +128,10 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 type fetched struct {
 	msg kafkago.Message
 	ev  SourcedEvent
-	err error
+	err error // why it did not decode (sent to the DLQ before the batch)
+	// rejected is why the ledger refused it (sent to the DLQ, then
+	// applied as a skip)
+	rejected error
 }
 
 // applied is a batch handed to the journal, waiting to be durable.
@@ -357,19 +361,55 @@ func lastPerPartition(msgs []kafkago.Message, m kafkago.Message) []kafkago.Messa
 	return append(msgs, m)
 }
 
-// beginWithBackpressure waits while the journal queue is full (nothing
-// was applied then) instead of dropping the batch.
+// beginWithBackpressure applies the batch, waiting while the journal
+// queue is full (nothing was applied then) instead of dropping it. An
+// event the ledger rejects (a limit such as MaxSKUs, a kit rule) goes to
+// the DLQ as an undecodable one does, before its offset advances: the
+// events before it are applied, the DLQ gets it, and the rest of the
+// batch is applied with it as a skip. A crash in between can send it to
+// the DLQ again, never lose it; the results are one per event of batch.
 func (in *ingest) beginWithBackpressure(ctx context.Context, batch []fetched, rawBytes int64) ([]EventResult, pending, error) {
-	at := func(i int) *SourcedEvent { return &batch[i].ev }
+	all := in.results[:0]
+	for start := 0; ; {
+		rest := batch[start:]
+		results, p, stopped, err := in.beginPart(ctx, rest, rawBytes)
+		if err != nil {
+			return nil, pending{}, err
+		}
+		all = append(all, results...)
+		if stopped < 0 {
+			in.results = all
+			return all, p, nil
+		}
+		// the ledger is as if the rejected event had not been offered
+		f := &rest[stopped]
+		reason := results[stopped].Err
+		if err := in.dlq.WriteMessages(ctx, dlqMessage(f.msg, reason, in.dlqMaxBytes)); err != nil {
+			return nil, pending{}, fmt.Errorf("write a rejected event to the DLQ: %w", err)
+		}
+		in.dlqCount.Add(1)
+		f.ev.Skip, f.rejected = true, reason
+		all = all[:len(all)-1] // applied again below, as a skip
+		for i := range stopped {
+			rawBytes -= int64(len(rest[i].msg.Value))
+		}
+		start += stopped
+	}
+}
+
+// beginPart applies part of a batch (up to its first rejected event),
+// waiting while the journal queue is full.
+func (in *ingest) beginPart(ctx context.Context, part []fetched, rawBytes int64) ([]EventResult, pending, int, error) {
+	at := func(i int) *SourcedEvent { return &part[i].ev }
 	for {
-		results, p, err := in.core.beginEventsAt(in.gen, len(batch), at, rawBytes, in.results)
-		in.results = results
+		results, p, stopped, err := in.core.beginEventsAt(in.gen, len(part), at, rawBytes, true, in.partResults)
+		in.partResults = results
 		if !errors.Is(err, journal.ErrQueueFull) {
-			return results, p, err
+			return results, p, stopped, err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, pending{}, ctx.Err()
+			return nil, pending{}, -1, ctx.Err()
 		case <-time.After(ingestBackoff):
 		}
 	}
@@ -436,6 +476,13 @@ func (in *ingest) count(batch []fetched, results []EventResult) {
 	now := in.now()
 	for i, r := range results {
 		ev := &batch[i].ev
+		if err := batch[i].rejected; err != nil {
+			rejected++
+			in.log.Warn("1C event rejected: sent to the DLQ", "id", ev.Event.ID, "type", ev.Event.Type.String(),
+				"sku", ev.Event.SKU, "offset", ev.Source.Offset, "err", err)
+			in.reportGaps(in.seq.observe(ev.Event.Source, ev.Event.Seq, now)) // its seq arrived
+			continue
+		}
 		if ev.Skip {
 			continue
 		}

@@ -166,6 +166,51 @@ func TestIngestBadMessageAtTheSizeLimit(t *testing.T) {
 	})
 }
 
+// TestIngestRejectedEventToDLQ: an event the ledger rejects (here a kit
+// whose component is itself a kit) goes to the DLQ with the reason before
+// its offset advances, and the events around it are applied; a restart
+// neither applies it nor sends it again.
+func TestIngestRejectedEventToDLQ(t *testing.T) {
+	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
+		cfg := testConfig(t.TempDir())
+		cfg.Kafka = topics
+		cfg.Kafka.Brokers = brokers
+		te := startEngine(t, cfg, Deps{})
+		upsert := func(id, sku, component string, seq int) kafkago.Message {
+			v := fmt.Sprintf(`{"v":1,"id":%q,"source":"ut11-main","seq":%d,"at":"2026-11-21T10:00:00Z","type":"item.upsert",`+
+				`"sku":%q,"article":"a","name":"n","barcodes":[],"kit":[{"sku":%q,"qty":1}]}`, id, seq, sku, component)
+			return kafkago.Message{Key: []byte("kits"), Value: []byte(v)} // one partition: in this order
+		}
+		stock := stockSetMsg("s1", "sku-a", "wh-msk", 4, 3)
+		stock.Key = []byte("kits")
+		nested := upsert("u2", "kit-2", "kit-1", 2)
+		produce(t, brokers, topics.EventsTopic, upsert("u1", "kit-1", "sku-a", 1), nested, stock)
+		waitFor(t, "the events around the rejected one applied", 30*time.Second, func() bool {
+			st := te.eng.IngestStats()
+			return st.Applied >= 2 && st.DLQ >= 1
+		})
+		if got := siteAvailable(t, te, "kit-1"); got != 4 {
+			t.Fatalf("kit-1 available = %d, want 4 (one per sku-a)", got)
+		}
+		if st := te.eng.IngestStats(); st.Rejected != 1 || st.DLQ != 1 || st.SeqGaps != 0 {
+			t.Fatalf("stats %+v: want 1 rejected, 1 DLQ, no seq gap", st)
+		}
+		m := readOne(t, brokers, topics.DLQTopic)
+		if r := headerMap(m)[DLQReasonHeader]; string(m.Value) != string(nested.Value) || !strings.Contains(r, "kits do not nest") {
+			t.Fatalf("DLQ message %s (reason %q), want the nested kit with its reason", m.Value, r)
+		}
+		te.stop()
+		te = startEngine(t, cfg, Deps{})
+		time.Sleep(300 * time.Millisecond) // a redelivered event would show up by now
+		if st := te.eng.IngestStats(); st.DLQ != 0 || st.Rejected != 0 {
+			t.Fatalf("after a restart: %+v, want nothing sent again", st)
+		}
+		if av, err := te.eng.Availability("kit-2", "site"); err != nil || av.Known {
+			t.Fatalf("kit-2 after a restart: %+v %v, want unknown", av, err)
+		}
+	})
+}
+
 // dlqThenApplied waits until one message went to the DLQ and the good one
 // after it was applied, checks that sku is available as the good one says,
 // and returns the DLQ's message.

@@ -71,6 +71,19 @@ func (l *Ledger) PrefetchEvent(ev *Event, ahead int) {
 // rejected event returns OutcomeRejected and an error for the DLQ. An event
 // that fails Validate is refused without a record.
 func (l *Ledger) ApplyEvent(ev *Event, src Source, fx *Effects) (Outcome, error) {
+	return l.applyEvent(ev, src, fx, true)
+}
+
+// ApplyEventUnlessRejected is ApplyEvent, except that a rejected event
+// makes no record and leaves its offset where it was: the ledger is as
+// before the call. The caller sends the event to the DLQ first, then
+// advances its offset with SkipEvent, so that a crash between the two
+// can only send it to the DLQ again, never lose it.
+func (l *Ledger) ApplyEventUnlessRejected(ev *Event, src Source, fx *Effects) (Outcome, error) {
+	return l.applyEvent(ev, src, fx, false)
+}
+
+func (l *Ledger) applyEvent(ev *Event, src Source, fx *Effects, recordRejected bool) (Outcome, error) {
 	if err := ev.Validate(); err != nil {
 		return OutcomeRejected, err
 	}
@@ -83,6 +96,9 @@ func (l *Ledger) ApplyEvent(ev *Event, src Source, fx *Effects) (Outcome, error)
 	l.beginViews(fx)
 	out, err := l.applyBody(ev, fx)
 	l.endViews(fx)
+	if out == OutcomeRejected && !recordRejected {
+		return out, err // applyBody changed nothing
+	}
 	l.noteOffset(src)
 	r := l.record(fx, RecordEvent, 0, "")
 	r.Event, r.Source, r.Outcome = *ev, src, out

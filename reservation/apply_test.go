@@ -263,6 +263,43 @@ func TestChangesReportKitsThroughReverseIndex(t *testing.T) {
 	}
 }
 
+// TestApplyEventUnlessRejected: a rejected event leaves the ledger as it
+// was (no record, its offset not advanced); SkipEvent then advances the
+// offset with a skip record, which replays.
+func TestApplyEventUnlessRejected(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.MaxKitComponents = 1
+	e := newEnv(t, cfg)
+	e.set("a", "w1", 5)
+	seq := e.l.Seq()
+	off, _ := e.l.Offset("onec.events", 0)
+	src := Source{Topic: "onec.events", Partition: 0, Offset: off + 1}
+	ev := Event{V: 1, ID: "kit-1", Source: "ut11", Seq: 99, At: e.now, Type: EventItemUpsert, SKU: "k",
+		Kit: []KitComponent{{SKU: "a", Qty: 1}, {SKU: "b", Qty: 1}}}
+	out, err := e.l.ApplyEventUnlessRejected(&ev, src, &e.fx)
+	var le *LimitError
+	if out != OutcomeRejected || !errors.As(err, &le) || le.Name != "MaxKitComponents" {
+		t.Fatalf("out %v err %v", out, err)
+	}
+	if got, _ := e.l.Offset("onec.events", 0); e.l.Seq() != seq || got != off || len(e.fx.Records) != 0 {
+		t.Fatalf("after a rejection: seq %d (was %d), offset %d (was %d), %d records", e.l.Seq(), seq, got, off, len(e.fx.Records))
+	}
+	if err := e.l.SkipEvent(src, &e.fx); err != nil {
+		t.Fatal(err)
+	}
+	e.commit()
+	if got, _ := e.l.Offset("onec.events", 0); got != off+1 || e.l.Seq() != seq+1 {
+		t.Fatalf("after the skip: offset %d, seq %d", got, e.l.Seq())
+	}
+	// an event the ledger takes is applied as by ApplyEvent
+	ok := Event{V: 1, ID: "set-1", Source: "ut11", Seq: 100, At: e.now, Type: EventStockSet, SKU: "a", Warehouse: "w1", Qty: 9}
+	if out, err := e.l.ApplyEventUnlessRejected(&ok, Source{Topic: "onec.events", Offset: off + 2}, &e.fx); out != OutcomeApplied || err != nil {
+		t.Fatalf("a good event: %v %v", out, err)
+	}
+	e.commit()
+	e.checkReplay()
+}
+
 func TestRejectedEventAdvancesOffset(t *testing.T) {
 	cfg := testConfig()
 	cfg.Limits.MaxKitComponents = 1
