@@ -52,6 +52,7 @@ type Config struct {
 
 	MaxSessions          int           `yaml:"max_sessions"`           // open sessions over all accounts
 	MaxSessionBytes      int64         `yaml:"max_session_bytes"`      // bytes uploaded into one session's directory
+	MaxTotalBytes        int64         `yaml:"max_total_bytes"`        // bytes uploaded into all sessions' directories together
 	MaxFilesPerSession   int           `yaml:"max_files_per_session"`  // distinct files uploaded in one session
 	MaxConcurrentImports int           `yaml:"max_concurrent_imports"` // imports running at once, over all sessions
 	MaxConcurrentAuth    int           `yaml:"max_concurrent_auth"`    // password checks at once (each costs a PBKDF2)
@@ -70,6 +71,7 @@ const (
 	DefaultFileLimitBytes       = 1 << 20
 	DefaultMaxSessions          = 64
 	DefaultMaxSessionBytes      = 4 << 30
+	DefaultMaxTotalBytes        = 16 << 30
 	DefaultMaxFilesPerSession   = 100_000
 	DefaultMaxConcurrentImports = 2
 	DefaultMaxConcurrentAuth    = 2
@@ -92,6 +94,7 @@ func DefaultConfig(workDir string) Config {
 		FileLimitBytes:       DefaultFileLimitBytes,
 		MaxSessions:          DefaultMaxSessions,
 		MaxSessionBytes:      DefaultMaxSessionBytes,
+		MaxTotalBytes:        DefaultMaxTotalBytes,
 		MaxFilesPerSession:   DefaultMaxFilesPerSession,
 		MaxConcurrentImports: DefaultMaxConcurrentImports,
 		MaxConcurrentAuth:    DefaultMaxConcurrentAuth,
@@ -126,6 +129,8 @@ func (c Config) Validate() error {
 		return bad("MaxSessions, MaxFilesPerSession, MaxConcurrentImports, MaxConcurrentAuth and MaxOrdersPerQuery must be positive")
 	case c.MaxSessionBytes < c.FileLimitBytes:
 		return bad("MaxSessionBytes %d is below FileLimitBytes %d", c.MaxSessionBytes, c.FileLimitBytes)
+	case c.MaxTotalBytes < c.MaxSessionBytes:
+		return bad("MaxTotalBytes %d is below MaxSessionBytes %d", c.MaxTotalBytes, c.MaxSessionBytes)
 	case c.SessionIdleTimeout <= 0 || c.MaxSessionAge <= 0 || c.SweepInterval <= 0:
 		return bad("SessionIdleTimeout, MaxSessionAge and SweepInterval must be positive")
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -54,9 +55,13 @@ type Handler struct {
 	importSlots chan struct{} // one per running import (MaxConcurrentImports)
 	authSlots   chan struct{} // one per password check (MaxConcurrentAuth)
 	verified    *verifiedCache
-	ctx         context.Context
-	cancel      context.CancelFunc
-	wg          sync.WaitGroup // import and cleanup goroutines
+	// uploaded is the bytes in every session directory together
+	// (MaxTotalBytes): reserved before a chunk is written, given back
+	// when a directory is removed
+	uploaded atomic.Int64
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // import and cleanup goroutines
 
 	mu        sync.Mutex
 	sessions  map[[sha256.Size]byte]*session
@@ -306,7 +311,7 @@ func (h *Handler) init(ctx *fasthttp.RequestCtx, s *session) {
 	case s.closed:
 		err = errors.New("сессия завершена")
 	case s.running == nil && !s.finishing:
-		err = s.reset()
+		err = s.reset(h)
 	}
 	s.mu.Unlock()
 	if err != nil {

@@ -588,6 +588,45 @@ func TestSessionLimits(t *testing.T) {
 	}
 }
 
+// TestTotalBytesAcrossSessions: the sessions' directories together hold at
+// most MaxTotalBytes; a session that ends gives its room back, and so do
+// an init that starts over and a re-uploaded file.
+func TestTotalBytesAcrossSessions(t *testing.T) {
+	hs := newHarness(t, func(c *Config) {
+		c.FileLimitBytes, c.MaxSessionBytes, c.MaxTotalBytes = 4096, 4096, 6000
+	}, nil, nil)
+	upload := func(cookie, name string, size int) string {
+		r := hs.do(t, "/1c/exchange", params("type", "catalog", "mode", "file", "filename", name), cookie, bytes.Repeat([]byte{'x'}, size), nil)
+		return string(r.body)
+	}
+	a, _ := hs.checkauth(t, "catalog")
+	b, _ := hs.checkauth(t, "catalog")
+	if r := upload(a, "a.jpg", 4000); r != "success" {
+		t.Fatalf("a: %q", r)
+	}
+	if r := upload(b, "b.jpg", 2000); r != "success" {
+		t.Fatalf("b: %q", r)
+	}
+	if r := upload(b, "c.jpg", 1); !strings.HasPrefix(r, "failure") || !strings.Contains(r, "MaxTotalBytes") {
+		t.Fatalf("past MaxTotalBytes: %q, want failure naming MaxTotalBytes", r)
+	}
+	if got := hs.h.uploaded.Load(); got != 6000 {
+		t.Fatalf("counted %d bytes, want 6000", got)
+	}
+	if r := hs.do(t, "/1c/exchange", params("type", "catalog", "mode", "init"), a, nil, nil); r.first() != "zip=yes" {
+		t.Fatalf("init a: %q", r.body) // starts over: a's 4000 bytes are given back
+	}
+	if r := upload(b, "c.jpg", 1000); r != "success" {
+		t.Fatalf("after a's init: %q", r)
+	}
+	if r := hs.do(t, "/1c/exchange", params("type", "catalog", "mode", "complete"), b, nil, nil); r.first() != "success" {
+		t.Fatalf("complete b: %q", r.body)
+	}
+	if got := hs.h.uploaded.Load(); got != 0 {
+		t.Fatalf("after every session gave its files back: %d bytes counted", got)
+	}
+}
+
 // Full snapshot across files of one exchange; the missing report happens at deactivate.
 func TestDeactivateReportsMissing(t *testing.T) {
 	hs := newHarness(t, func(c *Config) { c.Accounts[0].Events.ZeroMissing = true }, nil, nil)
@@ -708,6 +747,7 @@ func TestConfigValidate(t *testing.T) {
 		"dup login":     func(c *Config) { c.Accounts = append(c.Accounts, c.Accounts[0]) },
 		"no source":     func(c *Config) { c.Accounts[0].Events.Source = "" },
 		"session bytes": func(c *Config) { c.MaxSessionBytes = c.FileLimitBytes - 1 },
+		"total bytes":   func(c *Config) { c.MaxTotalBytes = c.MaxSessionBytes - 1 },
 	} {
 		cfg := testConfig(t.TempDir())
 		mutate(&cfg)

@@ -84,11 +84,14 @@ func (s *session) relative(text string) string {
 }
 
 // reset forgets uploads and imports (a new init). Called with mu held and nothing running.
-func (s *session) reset() error {
+func (s *session) reset(h *Handler) error {
+	bytes := s.bytes
 	s.files, s.results, s.zips, s.bytes = map[string]*upload{}, map[string]*job{}, nil, 0
 	s.salePending = nil
 	s.reader, s.imp = nil, nil
-	return os.RemoveAll(s.dir)
+	err := os.RemoveAll(s.dir)
+	h.uploaded.Add(-bytes) // even if some file stayed: the session no longer counts it
+	return err
 }
 
 // importer returns the session's reader and import, creating them on first use (and
@@ -188,23 +191,26 @@ func (h *Handler) closeSession(s *session) {
 	busy := s.running != nil || s.finishing
 	pending := s.salePending
 	s.salePending = nil
+	bytes := s.bytes // closed: no chunk is appended any more
 	s.mu.Unlock()
 	for name, why := range pending {
 		h.log.Warn("1C exchange: order document never read whole", "login", s.acct.Login, "file", name, "err", why)
 	}
-	if !busy {
+	remove := func() {
 		if err := os.RemoveAll(s.dir); err != nil {
 			h.log.Warn("1C exchange: remove session directory", "dir", s.dir, "err", err)
 		}
+		h.uploaded.Add(-bytes)
+	}
+	if !busy {
+		remove()
 		return
 	}
 	h.wg.Add(1)
 	go func() {
 		defer h.wg.Done()
 		s.work.Wait()
-		if err := os.RemoveAll(s.dir); err != nil {
-			h.log.Warn("1C exchange: remove session directory", "dir", s.dir, "err", err)
-		}
+		remove()
 	}()
 }
 

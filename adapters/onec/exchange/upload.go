@@ -80,9 +80,16 @@ func (s *session) appendChunk(h *Handler, name string, body []byte) string {
 	if total > h.cfg.MaxSessionBytes {
 		return fmt.Sprintf("сессия превысила %d байт (MaxSessionBytes)", h.cfg.MaxSessionBytes)
 	}
+	// reserve the chunk's room among all sessions before writing it
+	if reserved := int64(len(body)); h.uploaded.Add(reserved) > h.cfg.MaxTotalBytes {
+		h.uploaded.Add(-reserved)
+		return fmt.Sprintf("сессии обмена вместе заняли %d байт (MaxTotalBytes): завершите или подождите окончания других обменов", h.cfg.MaxTotalBytes)
+	}
 	written, err := writeChunk(s.path(name), body, restart)
+	h.uploaded.Add(written - int64(len(body)))
 	if restart {
 		s.bytes -= up.size
+		h.uploaded.Add(-up.size) // truncated by the write
 		up.size = 0
 		for key, j := range s.results {
 			if j.done && (key == name || j.inputs[name]) {
