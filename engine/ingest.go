@@ -196,7 +196,9 @@ func (in *ingest) applyLoop(ctx context.Context, msgs *fetchQueue, acks chan<- a
 		case <-ctx.Done():
 			return nil
 		case <-gapCheck.C:
-			if msgs.empty() { // caught up: a hole now is not a partition lagging behind
+			// caught up (nothing queued here, nothing left in Kafka): a
+			// hole now is not a partition lagging behind
+			if msgs.empty() && in.lag.caughtUp() {
 				in.reportGaps(in.seq.expired(in.now()))
 			}
 			continue

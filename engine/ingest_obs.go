@@ -28,8 +28,9 @@ type lagTracker struct {
 }
 
 type partitionLag struct {
-	hwm  int64 // high watermark of the latest fetched message
-	next int64 // next offset to make durable
+	hwm     int64 // high watermark of the latest fetched message
+	next    int64 // next offset to make durable
+	fetched int64 // next offset to fetch
 }
 
 func newLagTracker() *lagTracker { return &lagTracker{parts: make(map[int]*partitionLag)} }
@@ -59,7 +60,22 @@ func (t *lagTracker) fetched(batch []fetched) {
 			t.parts[m.Partition] = p
 		}
 		p.hwm = max(p.hwm, m.HighWaterMark, m.Offset+1)
+		p.fetched = max(p.fetched, m.Offset+1)
 	}
+}
+
+// caughtUp reports whether every partition seen was fetched up to its
+// latest high watermark: nothing known to be waiting in Kafka. A missing
+// 1C seq is a gap only then; before, it may be in a partition behind.
+func (t *lagTracker) caughtUp() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.parts {
+		if p.fetched < p.hwm {
+			return false
+		}
+	}
+	return true
 }
 
 // durable moves each partition's next offset past the durable messages.
