@@ -322,9 +322,17 @@ func (c *core) Read(fn func(l *reservation.Ledger)) {
 	fn(c.ledger)
 }
 
-// Barrier waits until everything enqueued so far is durable.
+// Barrier waits until everything enqueued so far is durable. A failed
+// core answers ErrUnavailable at once: its ledger may hold a change the
+// journal refused, which recovery will drop, so nothing read from it may
+// be shown as durable.
 func (c *core) Barrier(ctx context.Context) error {
 	c.mu.Lock()
+	if c.failed != nil {
+		err := c.failed
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %v", errUnavailable, err)
+	}
 	t, err := c.commit.Enqueue()
 	c.mu.Unlock()
 	if err != nil {
