@@ -92,7 +92,7 @@ func (s *Server) routeChannels(ctx *fasthttp.RequestCtx, method, path string) {
 		writeJSON(ctx, fasthttp.StatusOK, reply)
 		return
 	}
-	name, rest, ok := rawPathParam(ctx, "/v1/channels/")
+	name, rest, ok := rawPathParam(ctx, path, "/v1/channels/")
 	if !ok || rest != "" {
 		s.notFound(ctx, method, path)
 		return

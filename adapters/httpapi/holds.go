@@ -145,8 +145,14 @@ func (s *Server) availabilityBatch(ctx *fasthttp.RequestCtx) {
 // "/" ("2026/11/5" as "2026%2F11%2F5") would split into segments there,
 // and one holding "%" ("50%off" as "50%25off") would be decoded twice.
 // Hold ids and SKUs are read this way; the decoded path only routes.
-func rawPathParam(ctx *fasthttp.RequestCtx, prefix string) (param, rest string, ok bool) {
-	return pathParam(string(ctx.Request.URI().PathOriginal()), prefix)
+// path is the decoded path the router has: when the request's path needed
+// no decoding (the usual request) it is the same text, and no copy of the
+// raw path is made.
+func rawPathParam(ctx *fasthttp.RequestCtx, path, prefix string) (param, rest string, ok bool) {
+	if raw := ctx.Request.URI().PathOriginal(); string(raw) != path {
+		path = string(raw)
+	}
+	return pathParam(path, prefix)
 }
 
 // pathParam splits "/v1/reservations/{id}/confirm" style paths, given

@@ -197,7 +197,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, method, path string) {
 			s.availabilityBatch(ctx)
 		}
 	case strings.HasPrefix(path, "/v1/availability/"):
-		sku, rest, ok := rawPathParam(ctx, "/v1/availability/")
+		sku, rest, ok := rawPathParam(ctx, path, "/v1/availability/")
 		if !ok || rest != "" {
 			s.notFound(ctx, method, path)
 			return
@@ -211,7 +211,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, method, path string) {
 }
 
 func (s *Server) routeHold(ctx *fasthttp.RequestCtx, method, path string) {
-	id, action, ok := rawPathParam(ctx, "/v1/reservations/")
+	id, action, ok := rawPathParam(ctx, path, "/v1/reservations/")
 	if !ok {
 		s.notFound(ctx, method, path)
 		return
