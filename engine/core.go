@@ -335,7 +335,10 @@ func (c *core) Barrier(ctx context.Context) error {
 	}
 	t, err := c.commit.Enqueue()
 	c.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, journal.ErrQueueFull):
+		return errBusy // 429: retry shortly
+	case err != nil:
 		return fmt.Errorf("%w: %v", errUnavailable, err)
 	}
 	return t.Wait(ctx)

@@ -98,6 +98,11 @@ func recoverLedger(ctx context.Context, b journal.Backend, lcfg reservation.Conf
 	case errors.As(err, &bad):
 		return nil, fmt.Errorf("engine: recovery: %w; the journal and snapshot disagree with this build — "+
 			"keep the data directory for inspection and restore it from a backup", bad.err)
+	case errors.Is(err, journal.ErrTruncated), errors.Is(err, filejournal.ErrCorrupt), errors.Is(err, pgjournal.ErrCorrupt):
+		// the journal itself is damaged or lacks records the snapshot
+		// needs (the error says what): retrying cannot help
+		return nil, fmt.Errorf("engine: recovery: %w; the journal cannot rebuild the ledger — "+
+			"keep the data directory for inspection and restore it from a backup", err)
 	case err != nil:
 		// reading failed (a disk or database error, a cancelled start):
 		// nothing is wrong with what was written, so no restore

@@ -3,12 +3,14 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"testing"
 
 	"stockd/engine/journal"
+	"stockd/engine/journal/filejournal"
 	"stockd/reservation"
 )
 
@@ -38,6 +40,16 @@ func TestRecoveryAdviceFitsTheError(t *testing.T) {
 	_, err := recoverLedger(ctx, bad, lcfg, log)
 	if err == nil || !strings.Contains(err.Error(), "restore it from a backup") || !strings.Contains(err.Error(), "record 1") {
 		t.Fatalf("undecodable record: %v", err)
+	}
+
+	for _, damaged := range []error{
+		fmt.Errorf("%w: replay from 1, first retained LSN 4097", journal.ErrTruncated),
+		&filejournal.CorruptError{Path: "00000000000000000001.log", Offset: 512, Reason: "bad CRC", Action: "restore it"},
+	} {
+		_, err := recoverLedger(ctx, failingReplay{journal.NewMemBackend(journal.DefaultMemOptions()), damaged}, lcfg, log)
+		if !errors.Is(err, damaged) || !strings.Contains(err.Error(), "restore it from a backup") {
+			t.Fatalf("damaged journal (%v): %v, want the restore advice", damaged, err)
+		}
 	}
 
 	readErr := errors.New("read 00000000000000000001.log: input/output error")

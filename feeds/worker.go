@@ -302,14 +302,16 @@ func (st *chanState) push(ctx context.Context, m Method, items []item) error {
 	}
 	if err != nil && len(items) > 1 && ctx.Err() == nil && isInvalidRequest(err) {
 		var sent, notSent []item
+		var sentResults []marketsim.ItemResult // sentResults[i] is sent[i]'s
 		for i, r := range results {
 			if r.Status == marketsim.ItemNotSent {
 				notSent = append(notSent, items[i])
 			} else {
 				sent = append(sent, items[i])
+				sentResults = append(sentResults, r)
 			}
 		}
-		st.settle(m, sent, results, nil)
+		st.settle(m, sent, sentResults, nil)
 		if len(notSent) == len(items) {
 			half := len(notSent) / 2
 			errA := st.push(ctx, m, notSent[:half])

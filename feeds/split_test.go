@@ -1,0 +1,116 @@
+package feeds
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"stockd/adapters/marketsim"
+	"stockd/reservation"
+)
+
+// perWarehousePusher answers as an adapter that sends one request per
+// warehouse and checks items before sending: a qty over 100 is rejected
+// without being sent, warehouse "2"'s request is refused as a whole (400),
+// and what follows it is not sent.
+type perWarehousePusher struct {
+	mu      sync.Mutex
+	applied map[string]int64
+}
+
+func (f *perWarehousePusher) MaxStockBatch() int { return 10 }
+
+func (f *perWarehousePusher) PushStocks(_ context.Context, ups []marketsim.StockUpdate) ([]marketsim.ItemResult, error) {
+	res := make([]marketsim.ItemResult, len(ups))
+	byWh := map[string][]int{}
+	var order []string
+	for i, u := range ups {
+		res[i] = marketsim.ItemResult{OfferID: u.OfferID, WarehouseID: u.WarehouseID}
+		if u.Qty > 100 {
+			res[i].Status, res[i].Code = marketsim.ItemRejected, "INVALID_QTY"
+			continue
+		}
+		if _, ok := byWh[u.WarehouseID]; !ok {
+			order = append(order, u.WarehouseID)
+		}
+		byWh[u.WarehouseID] = append(byWh[u.WarehouseID], i)
+	}
+	for n, wh := range order {
+		if wh == "2" {
+			err := &marketsim.APIError{Marketplace: "fake", StatusCode: 400, Err: marketsim.ErrInvalid, Message: "bad"}
+			for _, w := range order[n:] {
+				for _, i := range byWh[w] {
+					marketsim.MarkNotSent(&res[i], err)
+				}
+			}
+			return res, err
+		}
+		f.mu.Lock()
+		for _, i := range byWh[wh] {
+			res[i].Status = marketsim.ItemOK
+			f.applied[ups[i].OfferID+"@"+wh] = ups[i].Qty
+		}
+		f.mu.Unlock()
+	}
+	return res, nil
+}
+
+// TestRefusedRequestSettlesEachItemByItsOwnResult: a batch where one
+// item is rejected before sending, one warehouse's request succeeds and
+// the next is refused as invalid: the sent items are settled by their own
+// results (the applied ones acknowledged at their own quantities, the
+// rejected one quarantined, never acknowledged), and the refused
+// warehouse's item is isolated and quarantined.
+func TestRefusedRequestSettlesEachItemByItsOwnResult(t *testing.T) {
+	fp := &perWarehousePusher{applied: map[string]int64{}}
+	cfg := ChannelConfig{Name: "ch", Kind: KindYandexMarket,
+		Account:    AccountConfig{APIKey: SecretRef{Env: "X"}, BusinessID: 1, CampaignID: 1, StockMethod: "warehouse"},
+		Warehouses: []TargetConfig{{ID: "1", Sources: []string{"w1"}}, {ID: "2", Sources: []string{"w2"}}}}
+	ledger := newFakeLedger()
+	changes := []reservation.ChannelChange{ledger.setQty("A", "ch@1", 5), ledger.setQty("B", "ch@2", 6),
+		ledger.setQty("C", "ch@1", 7), ledger.setQty("X", "ch@1", 500)}
+	var mu sync.Mutex
+	var acked []string
+	h, err := New(context.Background(), Config{
+		Channels: []Channel{{Config: cfg, Offers: IdentityMapping(KindYandexMarket), Stock: fp}},
+		Source:   ledger, Acks: openFileAcks(t, t.TempDir()), Now: time.Now, Seed: 1, ItemRetry: time.Hour,
+		Acked: func(e AckEvent) {
+			mu.Lock()
+			acked = append(acked, fmt.Sprintf("%s@%s=%d", e.Offer, e.Warehouse, e.Qty))
+			mu.Unlock()
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeHub(t, h)
+	h.OnChanges(changes, nil, time.Now())
+	st := settle(t, h, "ch", 10*time.Second)
+	mu.Lock()
+	slices.Sort(acked)
+	got := fmt.Sprint(acked)
+	mu.Unlock()
+	if want := "[A@1=5 C@1=7]"; got != want {
+		t.Fatalf("acknowledged %s, want %s", got, want)
+	}
+	q, err := h.Quarantined("ch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[string]string{}
+	for _, x := range q {
+		codes[x.Offer+"@"+x.Warehouse] = x.Code
+	}
+	if len(codes) != 2 || codes["X@1"] != "INVALID_QTY" {
+		t.Fatalf("quarantined %v, want X@1 (INVALID_QTY) and B@2", codes)
+	}
+	if _, ok := codes["B@2"]; !ok {
+		t.Fatalf("quarantined %v, want B@2 too", codes)
+	}
+	if st.Stock.Retries != 0 {
+		t.Fatalf("%d retries: an applied item was put back in the queue", st.Stock.Retries)
+	}
+}
