@@ -198,6 +198,12 @@ type chanState struct {
 	quarantine map[string]*Quarantined          // quarantineKey → entry
 	approved   map[string]Money                 // price id → price approved over max_change_pct
 	feed       *DirtySet                        // YML offers to re-read; nil without a feed
+	// feedMu serialises syncFeed (one YML request at a time moves values
+	// into the feed, so an older read cannot overwrite a newer one) and
+	// guards feedPrices, the price each offer (by stock id) shows in the
+	// feed: the base of max_change_pct there.
+	feedMu     sync.Mutex
+	feedPrices map[string]desiredPrice
 	counters   [numMethods]counters
 	lastErr    string
 	lastErrAt  time.Time
@@ -691,6 +697,9 @@ func (h *Hub) Approve(channel, offer string) error {
 	st.approved[offer] = q.Price
 	delete(st.quarantine, qk)
 	st.markLocked(MethodPrice, offer, PriorityPrice, h.cfg.Now())
+	if o, ok := st.ch.Offers.PriceSource(offer); ok && st.feed != nil {
+		st.markFeedLocked(o.StockID, h.cfg.Now()) // the feed shows the approved price too
+	}
 	notify(st.wake[MethodPrice])
 	return nil
 }

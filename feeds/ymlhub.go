@@ -3,6 +3,7 @@ package feeds
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"stockd/feeds/yml"
 )
@@ -29,14 +30,23 @@ func (h *Hub) ServeYML(channel string, req yml.Request) (yml.Response, error) {
 	return st.ch.YML.Serve(req), nil
 }
 
-// syncFeed moves the pending offers' current values into the feed.
+// syncFeed moves the pending offers' current values into the feed. A
+// price that changes by more than max_change_pct from the one the feed
+// shows waits for approval as a pushed one does (the feed keeps the old
+// price, the offer is quarantined until Approve); offers that could not be
+// set are marked again.
 func (st *chanState) syncFeed() error {
+	st.feedMu.Lock()
+	defer st.feedMu.Unlock()
 	now := st.h.cfg.Now()
 	st.mu.Lock()
 	pending := st.feed.Take(st.feed.Len(), now)
 	st.mu.Unlock()
 	if len(pending) == 0 {
 		return nil
+	}
+	if st.feedPrices == nil {
+		st.feedPrices = make(map[string]desiredPrice)
 	}
 	set := make([]yml.Offer, 0, len(pending))
 	var remove []string
@@ -62,12 +72,24 @@ func (st *chanState) syncFeed() error {
 			remove = append(remove, pd.Key)
 			continue
 		}
+		price = st.feedPriceFor(o, price, now)
 		set = append(set, yml.Offer{ID: o.StockID, Price: int64(price.price), OldPrice: int64(price.old),
 			Count: st.stockPolicy.ChannelQty(qty)})
 	}
 	st.ch.YML.Remove(remove...)
+	for _, id := range remove {
+		delete(st.feedPrices, id)
+	}
 	if err := st.ch.YML.Set(set...); err != nil {
+		st.mu.Lock()
+		for _, o := range set {
+			st.markFeedLocked(o.ID, now) // not in the feed: read again next time
+		}
+		st.mu.Unlock()
 		return err
+	}
+	for _, o := range set {
+		st.feedPrices[o.ID] = desiredPrice{price: Money(o.Price), old: Money(o.OldPrice)}
 	}
 	if firstErr != nil {
 		st.mu.Lock()
@@ -75,6 +97,27 @@ func (st *chanState) syncFeed() error {
 		st.mu.Unlock()
 	}
 	return nil
+}
+
+// feedPriceFor is the price the feed shows for o: the desired one, or,
+// when it changes by more than max_change_pct from the feed's and is not
+// approved, the feed's own, with o quarantined for approval (keyed by its
+// price id, as a pushed price is). Called with feedMu held.
+func (st *chanState) feedPriceFor(o Offer, want desiredPrice, now time.Time) desiredPrice {
+	shown, ok := st.feedPrices[o.StockID]
+	pp := st.ch.Config.Price
+	if !ok || shown.price == want.price || !pp.NeedsApproval(shown.price, want.price) {
+		return want
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.approved[o.PriceID] == want.price {
+		return want
+	}
+	st.quarantineLocked(MethodPrice, o.PriceID, Quarantined{SKU: o.SKU, Offer: o.PriceID, Code: "max_change_pct",
+		Reason: "price " + shown.price.String() + " → " + want.price.String() + " changes by more than max_change_pct",
+		Price:  want.price, OldPrice: want.old, Acked: shown.price, NeedsApproval: true, Since: now})
+	return shown
 }
 
 func cmpErr(first, err error) error {
