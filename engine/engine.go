@@ -449,6 +449,7 @@ func (e *Engine) recoverJournal(ctx context.Context) error {
 	}
 	e.backend, c.ledger, c.commit, c.failed = b, ledger, commit, nil
 	c.gen++
+	e.handoff.confirmUncertain() // confirms made durable before the failure were maybe not published
 	e.log.Warn("journal recovered after a write failure", "cause", cause, "close_err", closeErr,
 		"took", time.Since(start).String())
 	return nil
@@ -469,9 +470,12 @@ func (e *Engine) Reserve(ctx context.Context, req reservation.ReserveRequest) (r
 // Confirm implements httpapi.Backend.
 func (e *Engine) Confirm(ctx context.Context, id string, ttl time.Duration) (reservation.Hold, error) {
 	h, err := e.core.Confirm(ctx, id, ttl, e.now())
-	if err == nil {
+	switch {
+	case err == nil:
 		e.countOp(ctx, telemetry.OpConfirm, 1)
 		e.handoff.orderConfirmed(h)
+	case errors.Is(err, errUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		e.handoff.confirmUncertain() // it may be durable all the same
 	}
 	return h, err
 }

@@ -135,6 +135,15 @@ func (r *handoffRuntime) orderConfirmed(h reservation.Hold) {
 	}
 }
 
+// confirmUncertain notes a confirm that failed after its change may have
+// been made (a timeout, a journal failure): the orders.out sweep looks
+// for it.
+func (r *handoffRuntime) confirmUncertain() {
+	if r != nil {
+		r.out.uncertain()
+	}
+}
+
 // orderReleased publishes the cancellation of a released hold whose
 // confirmation was published.
 func (r *handoffRuntime) orderReleased(h reservation.Hold) {

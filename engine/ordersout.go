@@ -46,7 +46,9 @@ type ordersOut struct {
 	log       *slog.Logger
 	reg       metric.Registration
 	// behind: a confirmed hold may be neither published nor queued; the
-	// next sweep queues it. Set at start.
+	// next sweep queues it. Set at start, on a full queue, after a
+	// confirm whose outcome its caller did not learn (a timeout, a journal
+	// failure: it may be durable all the same) and after a recovery.
 	behind atomic.Bool
 }
 
@@ -109,6 +111,14 @@ func (o *ordersOut) known(id string) bool {
 	return o.published.Exported(o.topic, id) || o.pub.Queued(id)
 }
 
+// uncertain notes a confirm that may have become durable without its
+// caller knowing: the next sweep publishes it if it did.
+func (o *ordersOut) uncertain() {
+	if o != nil {
+		o.behind.Store(true)
+	}
+}
+
 // confirmed queues a durable confirmation unless it is published or
 // queued already. It never waits: a full queue leaves it to the sweep.
 func (o *ordersOut) confirmed(h reservation.Hold) {
@@ -153,7 +163,7 @@ func (e *Engine) runOrdersOut(ctx context.Context, o *ordersOut) {
 	defer t.Stop()
 	for {
 		if o.behind.Swap(false) {
-			n, err := e.requeueOrdersOut(o)
+			n, err := e.requeueOrdersOut(ctx, o)
 			if err != nil {
 				o.behind.Store(true)
 				e.log.Warn("orders.out: confirmed orders not all queued; trying again", "queued", n, "err", err)
@@ -171,8 +181,10 @@ func (e *Engine) runOrdersOut(ctx context.Context, o *ordersOut) {
 }
 
 // requeueOrdersOut queues the confirmed holds that are neither published
-// nor queued; it stops at a full queue.
-func (e *Engine) requeueOrdersOut(o *ordersOut) (int, error) {
+// nor queued; it stops at a full queue. What it read from the ledger is
+// published only once it is durable (a barrier): a confirm still in the
+// journal's queue may yet fail, and recovery would drop it.
+func (e *Engine) requeueOrdersOut(ctx context.Context, o *ordersOut) (int, error) {
 	var todo []reservation.Hold
 	e.core.Read(func(l *reservation.Ledger) {
 		l.EachHold(func(h *reservation.Hold) bool {
@@ -185,6 +197,12 @@ func (e *Engine) requeueOrdersOut(o *ordersOut) (int, error) {
 			return len(todo) < orders.DefaultMaxQueued
 		})
 	})
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	if err := e.core.Barrier(ctx); err != nil {
+		return 0, fmt.Errorf("wait until the confirmations read are durable: %w", err)
+	}
 	for i, h := range todo {
 		if err := o.pub.Confirmed(h); err != nil {
 			return i, err

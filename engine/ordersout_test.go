@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"stockd/adapters/kafka"
 	"stockd/adapters/onec/orders"
 	"stockd/adapters/testsvc"
+	"stockd/engine/journal"
 	"stockd/reservation"
 )
 
@@ -157,5 +159,39 @@ func TestOrderConfigRejects(t *testing.T) {
 				t.Fatalf("ParseConfig: %v, want an error containing %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestOrdersOutPublishesAConfirmWhoseCallerTimedOut: a confirm whose
+// caller stopped waiting (its deadline passed while the journal wrote) may
+// be durable all the same; the next sweep publishes it, and only once it
+// is durable.
+func TestOrdersOutPublishesAConfirmWhoseCallerTimedOut(t *testing.T) {
+	cfg := publishConfig(t)
+	mem := journal.NewMemBackend(journal.DefaultMemOptions())
+	te := startEngine(t, cfg, Deps{Journal: mem})
+	setStock(t, te.eng, "sku-1", "wh-msk", 10, 1)
+	wantStatus(t, call(t, "POST", te.base+"/v1/reservations", testKey,
+		`{"id":"L1","channel":"site","lines":[{"sku":"sku-1","qty":1}]}`), 201, "")
+	out := te.eng.handoff.out
+	waitFor(t, "the start's sweep done", 10*time.Second, func() bool { return !out.behind.Load() })
+
+	mem.SetSyncLatency(300 * time.Millisecond) // the confirm's write outlasts its caller
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	_, err := te.eng.Confirm(ctx, "L1", 0)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("confirm with a 50 ms deadline and a 300 ms write: %v, want DeadlineExceeded", err)
+	}
+	if !out.behind.Load() {
+		t.Fatal("a confirm of unknown outcome does not make the sweep look")
+	}
+	n, err := te.eng.requeueOrdersOut(context.Background(), out) // waits until the confirm is durable
+	if err != nil || n != 1 {
+		t.Fatalf("sweep: %d queued, %v; want L1", n, err)
+	}
+	msgs := readOrders(t, cfg.Kafka.Brokers, cfg.Kafka.OrdersTopic, 1)
+	if got := summary(msgs); got != "L1:confirmed" {
+		t.Fatalf("orders.out = %s, want L1 confirmed", got)
 	}
 }

@@ -118,6 +118,13 @@ func (m *MemBackend) CrashKeeping(n int) {
 	s.failed = nil
 }
 
+// SetSyncLatency changes SyncLatency for the next WriteBatch calls.
+func (m *MemBackend) SetSyncLatency(d time.Duration) {
+	m.store.mu.Lock()
+	defer m.store.mu.Unlock()
+	m.store.opts.SyncLatency = d
+}
+
 // FailNextWrites makes the next n WriteBatch calls fail before writing
 // anything.
 func (m *MemBackend) FailNextWrites(n int) {
@@ -196,10 +203,13 @@ func (m *MemBackend) WriteBatch(ctx context.Context, firstLSN uint64, recs [][]b
 }
 
 func (m *MemBackend) sleep(ctx context.Context) error {
-	if m.store.opts.SyncLatency <= 0 {
+	m.store.mu.Lock()
+	latency := m.store.opts.SyncLatency
+	m.store.mu.Unlock()
+	if latency <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(m.store.opts.SyncLatency)
+	t := time.NewTimer(latency)
 	defer t.Stop()
 	select {
 	case <-t.C:
