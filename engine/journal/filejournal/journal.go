@@ -93,7 +93,7 @@ type segment struct {
 // Journal is a journal.Backend over a directory. See the package doc.
 //
 // Locks, in acquisition order: writeMu (WriteBatch, Close), retainMu (Replay
-// shares it, Truncate takes it alone), snapMu (snapshot files), mu (the
+// shares it, Truncate and Close take it alone), snapMu (snapshot files), mu (the
 // segment list, lastLSN, closed: held briefly, never across I/O except the
 // directory listing in Open).
 type Journal struct {
@@ -544,6 +544,11 @@ func (j *Journal) Report() OpenReport {
 func (j *Journal) Close() error {
 	j.writeMu.Lock()
 	defer j.writeMu.Unlock()
+	// a Replay or a Truncate running now finishes first: a Truncate still
+	// removing segments after the lock is released could remove one a new
+	// Open of the directory has listed
+	j.retainMu.Lock()
+	defer j.retainMu.Unlock()
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -129,11 +130,18 @@ func (j *Journal) load(ctx context.Context) error {
 	return nil
 }
 
+// unlockTimeout bounds the advisory unlock: after a network partition the
+// statement would wait on a dead connection for as long as TCP retries,
+// and Close runs while the engine holds its ledger lock for a recovery.
+const unlockTimeout = 5 * time.Second
+
 func (j *Journal) unlock() {
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+	defer cancel()
 	_, err := j.lock.Exec(ctx, "SELECT pg_advisory_unlock($1, hashtext(coalesce(current_schema(), '')))", int32(lockClass))
 	if err != nil {
-		// The session may be gone; closing the connection drops the lock.
+		// The session may be gone; closing the connection drops the lock
+		// (the server ends the session when the connection goes).
 		_ = j.lock.Conn().Close(ctx)
 	}
 }
