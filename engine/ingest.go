@@ -74,8 +74,10 @@ type ingest struct {
 	maxAhead    time.Duration // kafka.max_event_ahead
 	results     []EventResult // the outcomes of the batch being applied, reused batch after batch
 	partResults []EventResult // the outcomes of one part of it (up to a rejected event), reused
+	resumeSeen  map[int]bool  // partitions (of the one topic) checkResume looked at in this ingest
 	topic       string
 	group       string
+	brokers     []string
 	*ingestCounters
 }
 
@@ -87,8 +89,9 @@ type ingestCounters struct {
 	gapMu    sync.Mutex
 	lastGaps []SeqGap // the most recent, at most maxRecentGaps
 
-	lag *lagTracker
-	obs ingestObs // set by the engine's openTelemetry
+	lag    *lagTracker
+	resume resumeChecks
+	obs    ingestObs // set by the engine's openTelemetry
 }
 
 // ingestObs is what the ingest records its metrics and spans with.
@@ -101,7 +104,8 @@ type ingestObs struct {
 const maxRecentGaps = 100
 
 func newIngestCounters(gapTimeout time.Duration) *ingestCounters {
-	return &ingestCounters{seq: newSeqGaps(gapTimeout), lag: newLagTracker()}
+	return &ingestCounters{seq: newSeqGaps(gapTimeout), lag: newLagTracker(),
+		resume: resumeChecks{moved: map[reservation.Partition]int64{}}}
 }
 
 func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, now func() time.Time) (*ingest, error) {
@@ -121,7 +125,8 @@ func newIngest(cfg KafkaConfig, c *core, ctr *ingestCounters, log *slog.Logger, 
 	ctr.lag.setSource(cfg.EventsTopic, cfg.GroupID)
 	return &ingest{core: c, gen: c.Generation(), log: log, now: now, reader: reader, dlq: dlq,
 		dlqMaxBytes: dlqCfg.MaxBatchBytes, maxAhead: cfg.MaxEventAhead, ingestCounters: ctr,
-		topic: cfg.EventsTopic, group: cfg.GroupID}, nil
+		resumeSeen: map[int]bool{},
+		topic:      cfg.EventsTopic, group: cfg.GroupID, brokers: cfg.Brokers}, nil
 }
 
 // fetched is a message with its decoded event (or why it did not decode).
@@ -153,6 +158,12 @@ type applied struct {
 // Order is kept: one goroutine per stage, FIFO hand-offs between them (a
 // fetchQueue, then a channel of batches).
 func (in *ingest) run(ctx context.Context) error {
+	if err := in.alignWithLedger(ctx); err != nil {
+		if cerr := in.close(); cerr != nil {
+			in.log.Warn("close kafka reader and DLQ writer", "err", cerr)
+		}
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	msgs := newFetchQueue(ingestQueue)
 	acks := make(chan applied, MaxIngestInFlight)
@@ -312,6 +323,9 @@ func (in *ingest) waitDurable(ctx context.Context, a applied) error {
 // applyBatch sends undecodable messages to the DLQ, then applies the batch
 // (skips included) as one journal group without waiting for it.
 func (in *ingest) applyBatch(ctx context.Context, batch []fetched) (applied, error) {
+	if err := in.checkResume(ctx, batch); err != nil {
+		return applied{}, err
+	}
 	start := time.Now()
 	in.lag.fetched(batch)
 	in.countConsumed(ctx, batch)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -328,6 +329,55 @@ func TestPostEventsReachesLedgerThroughKafka(t *testing.T) {
 		waitFor(t, "posted events applied", 30*time.Second, func() bool { return te.eng.IngestStats().Applied >= 2 })
 		if got := siteAvailable(t, te, "sku-p"); got != 6 {
 			t.Fatalf("available = %d, want 6 (the refused batch produced nothing)", got)
+		}
+	})
+}
+
+// TestIngestResumesFromTheLedgerNotTheGroup: consumption resumes from the
+// offsets in the ledger, not the consumer group's commits. The journal is
+// put back to an earlier copy (a restore from a backup) while the group
+// has committed past it: the events after the copy are applied again from
+// Kafka, each once.
+func TestIngestResumesFromTheLedgerNotTheGroup(t *testing.T) {
+	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
+		dir := t.TempDir()
+		cfg := testConfig(dir + "/journal")
+		cfg.Kafka = topics
+		cfg.Kafka.Brokers = brokers
+		adjusts := func(from, to int) []kafkago.Message {
+			var out []kafkago.Message
+			for i := from; i < to; i++ {
+				out = append(out, adjustMsg(fmt.Sprintf("r%d", i), "sku-r", "wh-msk", 1, i+1))
+			}
+			return out
+		}
+		te := startEngine(t, cfg, Deps{})
+		produce(t, brokers, topics.EventsTopic, adjusts(0, 3)...)
+		waitFor(t, "the first 3 applied", 30*time.Second, func() bool { return siteAvailable(t, te, "sku-r") == 3 })
+		te.stop()
+		if err := os.CopyFS(dir+"/backup", os.DirFS(dir+"/journal")); err != nil {
+			t.Fatal(err)
+		}
+		te = startEngine(t, cfg, Deps{})
+		produce(t, brokers, topics.EventsTopic, adjusts(3, 6)...)
+		waitFor(t, "all 6 applied", 30*time.Second, func() bool { return siteAvailable(t, te, "sku-r") == 6 })
+		time.Sleep(300 * time.Millisecond) // the group commits what is durable
+		te.stop()
+
+		if err := os.RemoveAll(dir + "/journal"); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(dir+"/backup", dir+"/journal"); err != nil {
+			t.Fatal(err)
+		}
+		te = startEngine(t, cfg, Deps{})
+		if got := siteAvailable(t, te, "sku-r"); got != 3 {
+			t.Fatalf("the restored journal gives %d, want 3", got)
+		}
+		waitFor(t, "the 3 after the backup applied again", 60*time.Second, func() bool { return siteAvailable(t, te, "sku-r") >= 6 })
+		time.Sleep(300 * time.Millisecond)
+		if got := siteAvailable(t, te, "sku-r"); got != 6 {
+			t.Fatalf("after the restore: %d, want exactly 6", got)
 		}
 	})
 }

@@ -95,3 +95,32 @@ func leadersReady(ctx context.Context, client *kafkago.Client, topic string, par
 	}
 	return false, nil
 }
+
+// CommittedOffsets returns a consumer group's committed offsets (the next
+// offset each partition's consumer reads) for the partitions of topic; a
+// partition with no commit is absent. ctx bounds the call.
+func CommittedOffsets(ctx context.Context, brokers []string, group, topic string, partitions []int) (map[int]int64, error) {
+	if len(brokers) == 0 || group == "" || topic == "" {
+		return nil, fmt.Errorf("%w: CommittedOffsets(%v, %q, %q)", ErrInvalidConfig, brokers, group, topic)
+	}
+	transport := newTransport(DefaultClientID, DefaultDialTimeout, DefaultIdleTimeout, DefaultMetadataTTL)
+	defer transport.CloseIdleConnections()
+	client := &kafkago.Client{Addr: kafkago.TCP(brokers...), Timeout: topicRequestTimeout, Transport: transport}
+	resp, err := client.OffsetFetch(ctx, &kafkago.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: partitions}})
+	if err == nil {
+		err = resp.Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kafka: committed offsets of group %s on %s: %w", group, topic, err)
+	}
+	out := make(map[int]int64, len(partitions))
+	for _, p := range resp.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("kafka: committed offset of group %s on %s/%d: %w", group, topic, p.Partition, p.Error)
+		}
+		if p.CommittedOffset >= 0 {
+			out[p.Partition] = p.CommittedOffset
+		}
+	}
+	return out, nil
+}
