@@ -388,11 +388,22 @@ func ValidateChannels(cfgs []ChannelConfig) error {
 
 // stockPolicy is the configured policy; an omitted one shows everything.
 func (c ChannelConfig) stockPolicy() StockPolicy {
-	if c.Stock == (StockPolicy{}) {
-		return DefaultStockPolicy()
+	p := c.Stock
+	if p == (StockPolicy{}) {
+		p = DefaultStockPolicy()
 	}
-	return c.Stock
+	if c.Kind == KindWildberries && (p.Max == 0 || p.Max > MaxWildberriesAmount) {
+		// Wildberries refuses a larger amount: more than it takes is shown
+		// as the most it takes, not left at the last figure it took
+		p.Max = MaxWildberriesAmount
+	}
+	return p
 }
+
+// MaxWildberriesAmount is the largest stock amount Wildberries takes
+// (marketplaces.md: amount ≤ 100000); a Wildberries channel's stock.max is
+// at most this.
+const MaxWildberriesAmount = 100_000
 
 // view is the ledger channel a target's quantity is read from.
 func (c ChannelConfig) view(t TargetConfig) string {

@@ -64,3 +64,27 @@ func TestPricePolicy(t *testing.T) {
 		t.Error("rounding without step validated")
 	}
 }
+
+// TestWildberriesStockCappedAtItsMaximum: a Wildberries channel shows at
+// most the 100,000 Wildberries takes, whatever stock.max says (a larger
+// amount would be refused and the offer left at its last figure).
+func TestWildberriesStockCappedAtItsMaximum(t *testing.T) {
+	for _, tc := range []struct {
+		kind Kind
+		max  int64
+		want int64
+	}{
+		{KindWildberries, 0, MaxWildberriesAmount},
+		{KindWildberries, 200_000, MaxWildberriesAmount},
+		{KindWildberries, 50, 50},
+		{KindOzon, 0, 150_000},
+	} {
+		c := ChannelConfig{Kind: tc.kind}
+		if tc.max != 0 {
+			c.Stock = StockPolicy{Percent: 100, Max: tc.max}
+		}
+		if got := c.stockPolicy().ChannelQty(150_000); got != tc.want {
+			t.Errorf("%s, max %d: 150,000 available shown as %d, want %d", tc.kind, tc.max, got, tc.want)
+		}
+	}
+}
