@@ -2,10 +2,14 @@ package feeds
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"stockd/adapters/marketsim"
@@ -113,4 +117,72 @@ func TestRefusedRequestSettlesEachItemByItsOwnResult(t *testing.T) {
 	if st.Stock.Retries != 0 {
 		t.Fatalf("%d retries: an applied item was put back in the queue", st.Stock.Retries)
 	}
+}
+
+// unnamedConflictWB answers Wildberries' stock PUT with a 409 that names no
+// size whenever the request holds the bad size, and 204 otherwise.
+type unnamedConflictWB struct {
+	bad string
+	mu  sync.Mutex
+	got map[string]int64
+}
+
+func (s *unnamedConflictWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Stocks []struct {
+			ChrtID int64 `json:"chrtId"`
+			Amount int64 `json:"amount"`
+		} `json:"stocks"`
+	}
+	if r.Method != http.MethodPut || json.NewDecoder(r.Body).Decode(&body) != nil {
+		http.Error(w, `{"title":"bad request"}`, http.StatusBadRequest)
+		return
+	}
+	for _, st := range body.Stocks {
+		if strconv.FormatInt(st.ChrtID, 10) == s.bad {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			_, _ = w.Write([]byte(`{"title":"conflict","detail":"the request cannot be applied"}`))
+			return
+		}
+	}
+	s.mu.Lock()
+	for _, st := range body.Stocks {
+		s.got[strconv.FormatInt(st.ChrtID, 10)] = st.Amount
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// TestUnnamedConflictIsolatesTheItem: a 409 that names no item is split
+// like an invalid request until the refused item is alone and quarantined;
+// the others reach the marketplace instead of being retried with it
+// forever.
+func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &unnamedConflictWB{bad: offerID(KindWildberries, 2), got: map[string]int64{}}
+		led := newFakeLedger()
+		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 4))
+		defer closeHub(t, h)
+		var changes []reservation.ChannelChange
+		for i := range 4 {
+			changes = append(changes, led.setQty(sku(i), "wb", int64(10+i)))
+		}
+		h.OnChanges(changes, nil, time.Now())
+		settle(t, h, "wb", 5*time.Minute)
+		q, err := h.Quarantined("wb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) != 1 || q[0].Offer != offerID(KindWildberries, 2) {
+			t.Fatalf("quarantine %+v, want only %s", q, offerID(KindWildberries, 2))
+		}
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		for _, i := range []int{0, 1, 3} {
+			if got := srv.got[offerID(KindWildberries, i)]; got != int64(10+i) {
+				t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
+			}
+		}
+	})
 }

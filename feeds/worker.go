@@ -329,9 +329,12 @@ func (st *chanState) push(ctx context.Context, m Method, items []item) error {
 
 // isInvalidRequest: a request refused for its content, not for the
 // account or the marketplace's state.
+// A conflict that names no item (a Wildberries 409 whose body lists no
+// sizes) is one too: retried as it is, it would fail forever and hold back
+// the rest of the batch.
 func isInvalidRequest(err error) bool {
 	retriable, _ := marketsim.IsRetriable(err)
-	return !retriable && errors.Is(err, marketsim.ErrInvalid)
+	return !retriable && (errors.Is(err, marketsim.ErrInvalid) || errors.Is(err, marketsim.ErrConflict))
 }
 
 // settle applies the results: acknowledged values are stored, retriable
