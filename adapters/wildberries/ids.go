@@ -16,6 +16,11 @@ func positive(kind, id string) (int64, error) {
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("%w: %s %q is not a positive integer", ErrInvalidID, kind, id)
 	}
+	// Wildberries answers with the plain number: an id written "0123" or
+	// "+123" would never match its verdicts and read-backs
+	if plain := strconv.FormatInt(n, 10); plain != id {
+		return 0, fmt.Errorf("%w: %s %q: write it as %s", ErrInvalidID, kind, id, plain)
+	}
 	return n, nil
 }
 
