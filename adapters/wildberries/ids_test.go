@@ -24,4 +24,3 @@ func TestIDsArePlainNumbers(t *testing.T) {
 		t.Fatalf("nmID 0123: %v, want the plain form named", err)
 	}
 }
-
