@@ -64,6 +64,11 @@ type FileStore struct {
 	f       *os.File
 	entries map[exportKey]struct{}
 	closed  bool
+	// damaged: an append failed part way (a short write, a failed fsync),
+	// so the log may end in a torn record that later appends would follow
+	// and the next open would cut, with them; the log is rewritten from
+	// entries before the next append
+	damaged bool
 }
 
 var _ Store = (*FileStore)(nil)
@@ -192,10 +197,21 @@ func (s *FileStore) MarkExported(ctx context.Context, account string, orderIDs [
 	if len(s.entries)+len(add) > s.maxEntries {
 		return fmt.Errorf("%w: %d entries (MaxEntries %d)", ErrStoreFull, len(s.entries), s.maxEntries)
 	}
-	if _, err := s.f.Write(buf); err != nil {
-		return fmt.Errorf("orders: exported store: %w", err)
+	if s.damaged {
+		if err := s.rewriteLocked(); err != nil {
+			return fmt.Errorf("orders: exported store: rewrite after a failed append: %w", err)
+		}
+		s.damaged = false
 	}
-	if err := s.f.Sync(); err != nil {
+	_, err := s.f.Write(buf)
+	if err == nil {
+		err = s.f.Sync()
+	}
+	if err != nil {
+		s.damaged = true
+		if rerr := s.rewriteLocked(); rerr == nil { // the entries before this call, whole
+			s.damaged = false
+		}
 		return fmt.Errorf("orders: exported store: %w", err)
 	}
 	for _, k := range add {
