@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"stockd/adapters/marketsim"
+	"stockd/adapters/wildberries"
 	"stockd/reservation"
 )
 
@@ -180,6 +181,75 @@ func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
 		srv.mu.Lock()
 		defer srv.mu.Unlock()
 		for _, i := range []int{0, 1, 3} {
+			if got := srv.got[offerID(KindWildberries, i)]; got != int64(10+i) {
+				t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
+			}
+		}
+	})
+}
+
+// processingOneWB answers Wildberries' stock PUT with a 409
+// StoreIsProcessing naming one size while the request holds it, and 204
+// otherwise.
+type processingOneWB struct {
+	bad string
+	mu  sync.Mutex
+	got map[string]int64
+}
+
+func (s *processingOneWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Stocks []struct {
+			ChrtID int64 `json:"chrtId"`
+			Amount int64 `json:"amount"`
+		} `json:"stocks"`
+	}
+	if r.Method != http.MethodPut || json.NewDecoder(r.Body).Decode(&body) != nil {
+		http.Error(w, `{"title":"bad request"}`, http.StatusBadRequest)
+		return
+	}
+	for _, st := range body.Stocks {
+		if strconv.FormatInt(st.ChrtID, 10) == s.bad {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusConflict)
+			fmt.Fprintf(w, `[{"code":"StoreIsProcessing","message":"retry in a few seconds","data":[{"chrtId":%d,"amount":%d}]}]`, st.ChrtID, st.Amount)
+			return
+		}
+	}
+	s.mu.Lock()
+	for _, st := range body.Stocks {
+		s.got[strconv.FormatInt(st.ChrtID, 10)] = st.Amount
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// TestHeldBackNeighboursAreNotGivenUp: sizes held back because another in
+// their request was refused (BATCH_REJECTED) do not count toward giving
+// up: only the refused size is quarantined after MaxItemAttempts, and the
+// others reach Wildberries.
+func TestHeldBackNeighboursAreNotGivenUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &processingOneWB{bad: offerID(KindWildberries, 0), got: map[string]int64{}}
+		led := newFakeLedger()
+		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 3))
+		defer closeHub(t, h)
+		var changes []reservation.ChannelChange
+		for i := range 3 {
+			changes = append(changes, led.setQty(sku(i), "wb", int64(10+i)))
+		}
+		h.OnChanges(changes, nil, time.Now())
+		settle(t, h, "wb", 30*time.Minute)
+		q, err := h.Quarantined("wb")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(q) != 1 || q[0].Offer != offerID(KindWildberries, 0) || q[0].Code != wildberries.CodeStoreIsProcessing {
+			t.Fatalf("quarantine %+v, want only %s (StoreIsProcessing)", q, offerID(KindWildberries, 0))
+		}
+		srv.mu.Lock()
+		defer srv.mu.Unlock()
+		for _, i := range []int{1, 2} {
 			if got := srv.got[offerID(KindWildberries, i)]; got != int64(10+i) {
 				t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
 			}

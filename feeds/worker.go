@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"stockd/adapters/marketsim"
+	"stockd/adapters/wildberries"
 	"stockd/feeds/ackstore"
 )
 
@@ -389,7 +390,10 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 				continue
 			}
 			if r.Status == marketsim.ItemNotSent && reqErr == nil {
-				if st.giveUpLocked(m, it, r, now) {
+				// an item the marketplace left unanswered counts toward
+				// giving up; one held back because others in its request
+				// were refused (Wildberries' 409) was never refused itself
+				if r.Code != wildberries.CodeBatchRejected && st.giveUpLocked(m, it, r, now) {
 					continue
 				}
 				c.retries++ // an item the marketplace left unanswered

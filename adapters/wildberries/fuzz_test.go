@@ -19,7 +19,7 @@ func FuzzDecodeConflict(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		chrt := []int64{1, 2, 3}
 		results := make([]marketsim.ItemResult, 3)
-		if !applyConflicts(results, []int{0, 1, 2}, chrt, raw) {
+		if !applyConflicts(results, []int{0, 1, 2}, chrt, raw, 0) {
 			for _, r := range results {
 				if r.Status != 0 {
 					t.Fatalf("results set although the reply named no item: %+v", results)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"stockd/adapters/marketsim"
 )
@@ -121,7 +122,7 @@ func (c *Client) PushStocks(ctx context.Context, updates []marketsim.StockUpdate
 			path: "/api/v3/stocks/" + strconv.FormatInt(whs[n], 10), in: req, group: c.opt.Limiters.Stocks})
 		var apiErr *marketsim.APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusConflict {
-			if applyConflicts(results, chunk, chrt, rep.body) {
+			if applyConflicts(results, chunk, chrt, rep.body, apiErr.RetryAfter) {
 				continue
 			}
 		}
@@ -141,8 +142,9 @@ func (c *Client) PushStocks(ctx context.Context, updates []marketsim.StockUpdate
 }
 
 // applyConflicts sets the results of a 409 batch; false when the reply
-// names no item, so the 409 concerns the whole request.
-func applyConflicts(results []marketsim.ItemResult, chunk []int, chrt []int64, raw []byte) bool {
+// names no item, so the 409 concerns the whole request. retryAfter, the
+// wait the reply's headers asked for, goes to every item to be retried.
+func applyConflicts(results []marketsim.ItemResult, chunk []int, chrt []int64, raw []byte, retryAfter time.Duration) bool {
 	cs, ok := decodeConflicts(raw)
 	if !ok {
 		return false
@@ -160,6 +162,9 @@ func applyConflicts(results []marketsim.ItemResult, chunk []int, chrt []int64, r
 				results[i].Code = cf.Code
 				results[i].Message = cf.Message
 				results[i].Retriable = cf.Code == CodeStoreIsProcessing
+				if results[i].Retriable {
+					results[i].RetryAfter = retryAfter
+				}
 			}
 		}
 	}
@@ -172,6 +177,7 @@ func applyConflicts(results []marketsim.ItemResult, chunk []int, chrt []int64, r
 			results[i].Code = CodeBatchRejected
 			results[i].Message = "the request was refused with 409 for other items"
 			results[i].Retriable = true
+			results[i].RetryAfter = retryAfter
 		}
 	}
 	return true
