@@ -120,15 +120,16 @@ func TestRefusedRequestSettlesEachItemByItsOwnResult(t *testing.T) {
 	}
 }
 
-// unnamedConflictWB answers Wildberries' stock PUT with a 409 that names no
-// size whenever the request holds the bad size, and 204 otherwise.
-type unnamedConflictWB struct {
-	bad string
-	mu  sync.Mutex
-	got map[string]int64
+// fakeWBStocks answers Wildberries' stock PUT: refuse writes its 409 when
+// the request holds the bad size, else 204 and the amounts are kept.
+type fakeWBStocks struct {
+	bad    string
+	refuse func(w http.ResponseWriter, chrt, amount int64)
+	mu     sync.Mutex
+	got    map[string]int64
 }
 
-func (s *unnamedConflictWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *fakeWBStocks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Stocks []struct {
 			ChrtID int64 `json:"chrtId"`
@@ -143,7 +144,7 @@ func (s *unnamedConflictWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if strconv.FormatInt(st.ChrtID, 10) == s.bad {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusConflict)
-			_, _ = w.Write([]byte(`{"title":"conflict","detail":"the request cannot be applied"}`))
+			s.refuse(w, st.ChrtID, st.Amount)
 			return
 		}
 	}
@@ -155,13 +156,23 @@ func (s *unnamedConflictWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// unnamedConflict is a 409 whose body names no size.
+func unnamedConflict(w http.ResponseWriter, _, _ int64) {
+	_, _ = w.Write([]byte(`{"title":"conflict","detail":"the request cannot be applied"}`))
+}
+
+// storeProcessing is a 409 StoreIsProcessing naming the size.
+func storeProcessing(w http.ResponseWriter, chrt, amount int64) {
+	fmt.Fprintf(w, `[{"code":"StoreIsProcessing","message":"retry in a few seconds","data":[{"chrtId":%d,"amount":%d}]}]`, chrt, amount)
+}
+
 // TestUnnamedConflictIsolatesTheItem: a 409 that names no item is split
 // like an invalid request until the refused item is alone and quarantined;
 // the others reach the marketplace instead of being retried with it
 // forever.
 func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := &unnamedConflictWB{bad: offerID(KindWildberries, 2), got: map[string]int64{}}
+		srv := &fakeWBStocks{bad: offerID(KindWildberries, 2), refuse: unnamedConflict, got: map[string]int64{}}
 		led := newFakeLedger()
 		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 4))
 		defer closeHub(t, h)
@@ -188,49 +199,13 @@ func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
 	})
 }
 
-// processingOneWB answers Wildberries' stock PUT with a 409
-// StoreIsProcessing naming one size while the request holds it, and 204
-// otherwise.
-type processingOneWB struct {
-	bad string
-	mu  sync.Mutex
-	got map[string]int64
-}
-
-func (s *processingOneWB) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Stocks []struct {
-			ChrtID int64 `json:"chrtId"`
-			Amount int64 `json:"amount"`
-		} `json:"stocks"`
-	}
-	if r.Method != http.MethodPut || json.NewDecoder(r.Body).Decode(&body) != nil {
-		http.Error(w, `{"title":"bad request"}`, http.StatusBadRequest)
-		return
-	}
-	for _, st := range body.Stocks {
-		if strconv.FormatInt(st.ChrtID, 10) == s.bad {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusConflict)
-			fmt.Fprintf(w, `[{"code":"StoreIsProcessing","message":"retry in a few seconds","data":[{"chrtId":%d,"amount":%d}]}]`, st.ChrtID, st.Amount)
-			return
-		}
-	}
-	s.mu.Lock()
-	for _, st := range body.Stocks {
-		s.got[strconv.FormatInt(st.ChrtID, 10)] = st.Amount
-	}
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
 // TestHeldBackNeighboursAreNotGivenUp: sizes held back because another in
 // their request was refused (BATCH_REJECTED) do not count toward giving
 // up: only the refused size is quarantined after MaxItemAttempts, and the
 // others reach Wildberries.
 func TestHeldBackNeighboursAreNotGivenUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := &processingOneWB{bad: offerID(KindWildberries, 0), got: map[string]int64{}}
+		srv := &fakeWBStocks{bad: offerID(KindWildberries, 0), refuse: storeProcessing, got: map[string]int64{}}
 		led := newFakeLedger()
 		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 3))
 		defer closeHub(t, h)
