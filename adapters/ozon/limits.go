@@ -69,8 +69,11 @@ func windowBucket(n int, period time.Duration, headroom float64, now func() time
 	if burst < 1 {
 		burst = 1
 	}
+	// the burst and a period's refill together stay within N, at a
+	// headroom of 1 too
+	perPeriod := min(headroom*float64(n), float64(n-burst))
 	return limit.New(limit.Config{
-		Rate:     headroom * limit.PerPeriod(n, period),
+		Rate:     perPeriod / period.Seconds(),
 		Burst:    burst,
 		Headroom: 1,
 		Now:      now,

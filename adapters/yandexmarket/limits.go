@@ -64,8 +64,11 @@ func NewLimiters(headroom float64, now func() time.Time) (Limiters, error) {
 		return Limiters{}, errors.New("yandexmarket: headroom must be in (0, 1]")
 	}
 	mk := func(n int, period time.Duration) (*limit.Bucket, error) {
-		burst := int(math.Floor((1 - headroom) * float64(n) / 2))
-		return limit.New(limit.Config{Rate: headroom * limit.PerPeriod(n, period), Burst: max(burst, 1), Headroom: 1, Now: now})
+		burst := max(int(math.Floor((1-headroom)*float64(n)/2)), 1)
+		// the burst and a period's refill together stay within the quota,
+		// at a headroom of 1 too
+		perPeriod := min(headroom*float64(n), float64(n-burst))
+		return limit.New(limit.Config{Rate: perPeriod / period.Seconds(), Burst: burst, Headroom: 1, Now: now})
 	}
 	var l Limiters
 	var err error
