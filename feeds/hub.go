@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -208,6 +209,10 @@ type chanState struct {
 	lastErr    string
 	lastErrAt  time.Time
 	dropped    uint64 // marks lost to a full dirty set or quarantine
+	// overflowed: a mark was lost to a full dirty set; once the set has
+	// drained, a worker resyncs the channel whole (ResyncAll), so the lost
+	// key is sent after all, not only at its next change
+	overflowed atomic.Bool
 	// tasks: price uploads awaiting their verdict (pricetask.go);
 	// attempts: retriable refusals in a row per key (retry.go);
 	// pausedUntil: the end of a worker's backoff; recon: reconcile runs.
@@ -517,6 +522,7 @@ func (st *chanState) markStockLocked(key string, desired int64, now time.Time) b
 func (st *chanState) markLocked(m Method, key string, p Priority, now time.Time) bool {
 	if err := st.dirty[m].MarkLinked(key, p, now, st.markSC); err != nil {
 		st.dropped++
+		st.overflowed.Store(true)
 		st.noteErrLocked(err, now)
 		return false
 	}
@@ -526,6 +532,7 @@ func (st *chanState) markLocked(m Method, key string, p Priority, now time.Time)
 func (st *chanState) markFeedLocked(offer string, now time.Time) {
 	if err := st.feed.Mark(offer, PriorityIncrease, now); err != nil {
 		st.dropped++
+		st.overflowed.Store(true)
 	}
 }
 

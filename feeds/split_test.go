@@ -231,3 +231,52 @@ func TestHeldBackNeighboursAreNotGivenUp(t *testing.T) {
 		}
 	})
 }
+
+// TestMarksLostToAFullSetAreSentAfterAll: with room for 4 pending keys,
+// 10 changes at once lose 6 marks; once the set drains the channel is
+// resynced whole and every offer reaches the marketplace.
+func TestMarksLostToAFullSetAreSentAfterAll(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const n = 10
+		sim := newOzonSim(true)
+		led := newFakeLedger()
+		skus := func(yield func(string) bool) {
+			for i := range n {
+				if !yield(sku(i)) {
+					return
+				}
+			}
+		}
+		h, err := New(context.Background(), Config{Channels: []Channel{ozonChannel(t, sim, n, nil)}, Source: led,
+			Acks: openFileAcks(t, t.TempDir()), Now: time.Now, Seed: 1, MaxDirtyOffers: 4, SKUs: skus})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeHub(t, h)
+		var changes []reservation.ChannelChange
+		for i := range n {
+			changes = append(changes, led.setQty(sku(i), "ozon", int64(20+i)))
+		}
+		h.OnChanges(changes, nil, time.Now())
+		if st, _ := h.Stats("ozon"); st.Dropped == 0 {
+			t.Fatal("no mark was lost: the set is not full")
+		}
+		deadline := time.Now().Add(10 * time.Minute)
+		for {
+			all := true
+			for i := range n {
+				if got, _ := sim.Stock(offerID(KindOzon, i), ozonWH); got != int64(20+i) {
+					all = false
+				}
+			}
+			if all {
+				break
+			}
+			if time.Now().After(deadline) {
+				st, _ := h.Stats("ozon")
+				t.Fatalf("not every offer reached Ozon within 10 minutes: %+v", st)
+			}
+			time.Sleep(time.Second)
+		}
+	})
+}

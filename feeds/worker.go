@@ -3,6 +3,7 @@ package feeds
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -40,6 +41,10 @@ func (st *chanState) runWorker(ctx context.Context, m Method, seed uint64) {
 		}
 		batch := st.take(m)
 		if len(batch) == 0 {
+			if st.h.cfg.SKUs != nil && st.roomAfterOverflow() && st.overflowed.CompareAndSwap(true, false) {
+				st.resyncAfterOverflow(ctx)
+				continue
+			}
 			st.waitWork(ctx, m)
 			continue
 		}
@@ -429,7 +434,37 @@ func (st *chanState) cooldown(m Method) time.Duration {
 func (st *chanState) requeueLocked(m Method, pd Pending, now time.Time) {
 	if err := st.dirty[m].Requeue(pd, now); err != nil {
 		st.dropped++
+		st.overflowed.Store(true)
 		st.noteErrLocked(err, now)
+	}
+}
+
+// roomAfterOverflow reports whether every dirty set of the channel is at
+// most half full, so a resync after an overflow has room to mark.
+func (st *chanState) roomAfterOverflow() bool {
+	if !st.overflowed.Load() {
+		return false
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	half := st.h.cfg.MaxDirtyOffers / 2
+	for _, d := range st.dirty {
+		if d != nil && d.Len() > half {
+			return false
+		}
+	}
+	return st.feed == nil || st.feed.Len() <= half
+}
+
+// resyncAfterOverflow marks again, once this worker's set has drained,
+// whatever differs from what the marketplace acknowledged: the marks a
+// full set lost among them.
+func (st *chanState) resyncAfterOverflow(ctx context.Context) {
+	if _, err := st.h.ResyncAll(ctx, st.name); err != nil && ctx.Err() == nil {
+		st.mu.Lock()
+		st.noteErrLocked(fmt.Errorf("resync after a full queue: %w", err), st.h.cfg.Now())
+		st.mu.Unlock()
+		st.overflowed.Store(true) // try again when the set drains next
 	}
 }
 
