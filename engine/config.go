@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -113,6 +114,9 @@ type KafkaConfig struct {
 	MaxEventAhead time.Duration `yaml:"max_event_ahead"`
 }
 
+// MaxJournalConns bounds journal.max_conns (the PostgreSQL pool).
+const MaxJournalConns = 256
+
 // DefaultMaxEventAhead is kafka.max_event_ahead's default.
 const DefaultMaxEventAhead = 24 * time.Hour
 
@@ -144,6 +148,16 @@ func DefaultConfig() Config {
 // ParseConfig reads YAML over the defaults. Unknown keys are an error, so a
 // misspelt option never silently keeps its default.
 func ParseConfig(data []byte) (Config, error) {
+	cfg, err := DecodeConfig(data)
+	if err != nil {
+		return Config{}, err
+	}
+	return cfg, cfg.Validate()
+}
+
+// DecodeConfig is ParseConfig without Validate: for a caller that applies
+// overrides (STOCKD_* variables) first and validates the result.
+func DecodeConfig(data []byte) (Config, error) {
 	cfg := DefaultConfig()
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -151,7 +165,7 @@ func ParseConfig(data []byte) (Config, error) {
 	if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
 		return Config{}, fmt.Errorf("engine: config: %w", err)
 	}
-	return cfg, cfg.Validate()
+	return cfg, nil
 }
 
 // Validate reports the first setting that cannot work.
@@ -171,6 +185,9 @@ func (c Config) Validate() error {
 		if c.Journal.DatabaseURL == "" {
 			return errors.New("engine: config: journal.database_url is empty for the postgres journal")
 		}
+		if c.Journal.MaxConns < 0 || c.Journal.MaxConns > MaxJournalConns {
+			return fmt.Errorf("engine: config: journal.max_conns %d is outside 0..%d (0: the default)", c.Journal.MaxConns, MaxJournalConns)
+		}
 	default:
 		return fmt.Errorf("engine: config: journal.kind %q is not file or postgres", c.Journal.Kind)
 	}
@@ -187,6 +204,15 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.ledgerConfig(); err != nil {
 		return err
+	}
+	for _, b := range c.Kafka.Brokers {
+		if strings.TrimSpace(b) == "" || strings.TrimSpace(b) != b {
+			return fmt.Errorf("engine: config: kafka.brokers %q: an empty address or one with spaces", c.Kafka.Brokers)
+		}
+	}
+	if len(c.Kafka.Brokers) > 0 && (c.Kafka.EventsTopic == "" || c.Kafka.DLQTopic == "" || c.Kafka.GroupID == "") {
+		return errors.New("engine: config: kafka.events_topic, dlq_topic and group_id must not be empty " +
+			"(without a group the reader would read one partition only)")
 	}
 	if c.Kafka.SessionTimeout < 6*time.Second || c.Kafka.RebalanceTimeout <= 0 {
 		return errors.New("engine: config: kafka.session_timeout must be at least 6s (the brokers' minimum) and rebalance_timeout positive")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	kafkago "github.com/segmentio/kafka-go"
@@ -123,4 +124,17 @@ func CommittedOffsets(ctx context.Context, brokers []string, group, topic string
 		}
 	}
 	return out, nil
+}
+
+// SplitBrokers reads a comma-separated broker list (STOCKD_KAFKA_BROKERS,
+// a -brokers flag): each address trimmed, empty ones dropped, so
+// "a:9092, b:9092," is two brokers and "" is none.
+func SplitBrokers(v string) []string {
+	var out []string
+	for _, b := range strings.Split(v, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
 }

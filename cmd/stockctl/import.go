@@ -313,7 +313,7 @@ func openSink(o *importOptions) (cmlevents.Sink, func(), error) {
 	case o.dryRun:
 		return cmlevents.DiscardSink{}, func() {}, nil
 	case o.brokers != "":
-		w, err := kafka.NewWriter(kafka.DefaultWriterConfig(strings.Split(o.brokers, ","), o.topic))
+		w, err := kafka.NewWriter(kafka.DefaultWriterConfig(kafka.SplitBrokers(o.brokers), o.topic))
 		if err != nil {
 			return nil, nil, fmt.Errorf("import: %w", err)
 		}

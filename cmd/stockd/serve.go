@@ -7,8 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 
+	"stockd/adapters/kafka"
 	"stockd/engine"
 )
 
@@ -18,6 +18,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	configPath := fs.String("config", "stockd.yaml", "path to the YAML config file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments (got %q): give the file with -config", fs.Args())
 	}
 	cfg, err := loadConfig(*configPath, os.LookupEnv)
 	if err != nil {
@@ -43,13 +46,14 @@ func loadConfig(path string, lookup func(string) (string, bool)) (engine.Config,
 	if err != nil {
 		return engine.Config{}, fmt.Errorf("read config: %w", err)
 	}
-	cfg, err := engine.ParseConfig(data)
+	cfg, err := engine.DecodeConfig(data)
 	if err != nil {
 		return engine.Config{}, err
 	}
-	applyEnv(&cfg, lookup)
+	applyEnv(&cfg, lookup) // before validation: a variable may give what the file leaves out
 	return cfg, cfg.Validate()
 }
+
 
 // applyEnv applies the documented STOCKD_* overrides.
 func applyEnv(cfg *engine.Config, lookup func(string) (string, bool)) {
@@ -66,6 +70,6 @@ func applyEnv(cfg *engine.Config, lookup func(string) (string, bool)) {
 		cfg.Journal.DatabaseURL = v
 	}
 	if v, ok := lookup("STOCKD_KAFKA_BROKERS"); ok {
-		cfg.Kafka.Brokers = strings.Split(v, ",")
+		cfg.Kafka.Brokers = kafka.SplitBrokers(v)
 	}
 }
