@@ -54,7 +54,6 @@ func loadConfig(path string, lookup func(string) (string, bool)) (engine.Config,
 	return cfg, cfg.Validate()
 }
 
-
 // applyEnv applies the documented STOCKD_* overrides.
 func applyEnv(cfg *engine.Config, lookup func(string) (string, bool)) {
 	if v, ok := lookup("STOCKD_HTTP_LISTEN"); ok {
