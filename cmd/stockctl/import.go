@@ -117,6 +117,19 @@ func parseImportFlags(args []string, stderr io.Writer, getenv func(string) strin
 		return nil, nil, fmt.Errorf("import: %w", err)
 	}
 	o.events = cfg
+	if o.brokers != "" && o.url != "" {
+		// one named on the command line wins over the other's environment
+		// default (STOCKD_KAFKA_BROKERS beside -url, STOCKD_URL beside
+		// -brokers)
+		explicit := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
+		switch {
+		case explicit["url"] && !explicit["brokers"]:
+			o.brokers = ""
+		case explicit["brokers"] && !explicit["url"]:
+			o.url = ""
+		}
+	}
 	switch {
 	case o.dryRun:
 	case o.brokers == "" && o.url == "":

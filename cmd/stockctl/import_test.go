@@ -221,3 +221,29 @@ func TestImportFileOrder(t *testing.T) {
 		t.Fatalf("order %v, want %s", got, want)
 	}
 }
+
+// TestImportTakesGlobalFlags: "stockctl -url U -key K import FILE" posts
+// to U with K, as the usage line shows, and a -url named on the command
+// line wins over STOCKD_KAFKA_BROKERS from the environment.
+func TestImportTakesGlobalFlags(t *testing.T) {
+	dir := filepath.Join(samplesDir(t), "cml207-warehouses")
+	for name, env := range map[string]map[string]string{
+		"no environment":                 {},
+		"brokers in the environment":     {"STOCKD_KAFKA_BROKERS": "127.0.0.1:1"},
+		"another url in the environment": {"STOCKD_URL": "http://127.0.0.1:1"},
+	} {
+		fake := &fakeStockd{}
+		srv := httptest.NewServer(fake)
+		var stdout, stderr bytes.Buffer
+		args := []string{"-url", srv.URL, "-key", "k3y", "import", "-source", "ut-207", "-tz", "Europe/Moscow",
+			"-warehouse", "dd306af1-19c9-11e7-80c2-0cc47ab29cd1=wh-msk", dir}
+		err := run(context.Background(), args, func(k string) string { return env[k] }, &stdout, &stderr)
+		srv.Close()
+		if err != nil {
+			t.Fatalf("%s: %v\nstderr: %s", name, err, stderr.String())
+		}
+		if len(fake.events) == 0 {
+			t.Fatalf("%s: nothing posted to the -url given before the command", name)
+		}
+	}
+}

@@ -109,7 +109,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return c.channelAction(ctx, stdout, rest[0], rest[1:])
 	case "import":
-		return runImport(ctx, rest, stdout, stderr, getenv)
+		// -url and -key given before the command apply to it as its own
+		// (named first, so the command's own flags still win)
+		var global []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "url":
+				global = append(global, "-url", opts.baseURL)
+			case "key":
+				global = append(global, "-key", opts.apiKey)
+			}
+		})
+		return runImport(ctx, append(global, rest...), stdout, stderr, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "stockctl", version)
 		return nil
