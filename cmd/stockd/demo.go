@@ -45,6 +45,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if *skus < 1 || *skus > onecsim.MaxSKUs || *rate < 0 || *ordersPerMinute < 0 {
+		return fmt.Errorf("demo: -skus must be 1..%d, -rate and -orders-per-minute not negative", onecsim.MaxSKUs)
+	}
 	if *duration > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, *duration)

@@ -236,3 +236,14 @@ func TestDemoTurnsMarketplaceOrdersIntoHolds(t *testing.T) {
 		t.Fatal("demo did not stop within 30s of cancellation")
 	}
 }
+
+// TestDemoRefusesBadFlags: a catalog size the simulator cannot make, or a
+// negative rate, is refused before anything starts.
+func TestDemoRefusesBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-skus", "0"}, {"-skus", "2000000"}, {"-rate", "-1"}, {"-orders-per-minute", "-2"}} {
+		err := runDemo(context.Background(), append(args, "-listen", "127.0.0.1:0", "-duration", "1s"), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "-skus must be") {
+			t.Errorf("demo %v: %v, want the flags refused", args, err)
+		}
+	}
+}
