@@ -178,13 +178,17 @@ func runImport(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	}
 	prog.stop()
 	printSummary(stdout, o, files, rsum, sum)
-	if readErr != nil {
-		return fmt.Errorf("import: %w", readErr)
-	}
+	var saveErr error
 	if !o.dryRun {
-		return saveState()
+		// saved after a failure too: the seqs of batches already published
+		// are used, and the next run must not hand them out again (it
+		// leaves a gap instead, which the next full snapshot heals)
+		saveErr = saveState()
 	}
-	return nil
+	if readErr != nil {
+		return errors.Join(fmt.Errorf("import: %w", readErr), saveErr)
+	}
+	return saveErr
 }
 
 // importFile is one input: a CommerceML document or a zip of them.

@@ -42,6 +42,9 @@ type fakeStockd struct {
 	maxBatch int
 	maxBytes int
 	refuse   bool
+	// refuseFrom, when positive, refuses every request from this one on
+	// (the first is 1, the 503)
+	refuseFrom int
 }
 
 func (f *fakeStockd) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +60,7 @@ func (f *fakeStockd) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"kafka_unavailable"}`, http.StatusServiceUnavailable)
 		return
 	}
-	if f.refuse {
+	if f.refuse || (f.refuseFrom > 0 && f.requests >= f.refuseFrom) {
 		http.Error(w, `{"error":"invalid_events"}`, http.StatusUnprocessableEntity)
 		return
 	}
@@ -244,6 +247,40 @@ func TestImportTakesGlobalFlags(t *testing.T) {
 		}
 		if len(fake.events) == 0 {
 			t.Fatalf("%s: nothing posted to the -url given before the command", name)
+		}
+	}
+}
+
+// TestImportSavesStateAfterAFailure: a run that fails after publishing
+// some batches keeps its -state, so the next run's seqs follow the
+// published ones instead of handing them out again.
+func TestImportSavesStateAfterAFailure(t *testing.T) {
+	dir := filepath.Join(samplesDir(t), "cml207-warehouses")
+	state := filepath.Join(t.TempDir(), "state.json")
+	args := func(url string) []string {
+		return []string{"-url", url, "-key", "k3y", "-progress", "off", "-batch", "10", "-state", state, "-source", "ut-207", dir}
+	}
+	failing := &fakeStockd{refuseFrom: 3} // the 503, one batch taken, then refused
+	srv := httptest.NewServer(failing)
+	var stdout, stderr bytes.Buffer
+	err := runImport(context.Background(), args(srv.URL), &stdout, &stderr, func(string) string { return "" })
+	srv.Close()
+	if err == nil || len(failing.events) == 0 {
+		t.Fatalf("first run: %v with %d events taken; want a failure after one batch", err, len(failing.events))
+	}
+	var published uint64
+	for _, ev := range failing.events {
+		published = max(published, ev.Seq)
+	}
+	ok := &fakeStockd{}
+	srv = httptest.NewServer(ok)
+	defer srv.Close()
+	if err := runImport(context.Background(), args(srv.URL), &stdout, &stderr, func(string) string { return "" }); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	for _, ev := range ok.events {
+		if ev.Seq <= published {
+			t.Fatalf("the second run hands out seq %d again (the failed run published up to %d)", ev.Seq, published)
 		}
 	}
 }
