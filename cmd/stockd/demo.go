@@ -69,6 +69,15 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	cfg.HTTP.APIKeys = []httpapi.APIKey{{Name: "demo", SHA256: httpapi.HashToken(demoKey),
 		Scopes: []httpapi.Scope{httpapi.ScopeAdmin}}}
 	cfg.Journal.Kind, cfg.Journal.Dir = engine.JournalFile, filepath.Join(dataDir, "journal")
+	if *dir != "" {
+		// The embedded broker starts empty each run, its offsets at 0, while
+		// a kept journal remembers the last run's: under the same topic
+		// names the new run's events would be taken as applied already.
+		run := time.Now().UTC().Format("20060102T150405")
+		for _, t := range []*string{&cfg.Kafka.EventsTopic, &cfg.Kafka.DLQTopic, &cfg.Kafka.OrdersTopic} {
+			*t += "." + run
+		}
+	}
 	broker, err := kfake.NewCluster(
 		kfake.NumBrokers(1),
 		kfake.SeedTopics(demoPartitions, cfg.Kafka.EventsTopic, cfg.Kafka.DLQTopic, cfg.Kafka.OrdersTopic),

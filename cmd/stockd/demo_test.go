@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,57 @@ func TestDemoRefusesBadFlags(t *testing.T) {
 		err := runDemo(context.Background(), append(args, "-listen", "127.0.0.1:0", "-duration", "1s"), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "-skus must be") {
 			t.Errorf("demo %v: %v, want the flags refused", args, err)
+		}
+	}
+}
+
+// TestDemoKeptDirAppliesNewEvents: a second demo run on the same -dir
+// (its journal kept, the embedded broker new and empty, its offsets from 0
+// again) applies the new run's 1C events: none is taken as applied already
+// because the last run had reached its offset.
+func TestDemoKeptDirAppliesNewEvents(t *testing.T) {
+	dir := t.TempDir()
+	counter := func(body, result string) float64 {
+		re := regexp.MustCompile(`stockd_ingest_events_total\{[^}]*result="` + result + `"[^}]*\} ([0-9.e+]+)`)
+		m := re.FindStringSubmatch(body)
+		if m == nil {
+			return 0
+		}
+		v, _ := strconv.ParseFloat(m[1], 64)
+		return v
+	}
+	for round, want := range []float64{300, 100} {
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan error, 1)
+		go func() {
+			done <- run(ctx, []string{"demo", "-listen", "127.0.0.1:0", "-dir", dir, "-skus", "200", "-rate", "50"}, pw, io.Discard)
+			pw.Close()
+		}()
+		base := readBannerURL(t, pr)
+		deadline := time.Now().Add(60 * time.Second)
+		var body string
+		for {
+			if body = httpBody(t, base+"/metrics"); counter(body, "applied") >= want {
+				break
+			}
+			if time.Now().After(deadline) {
+				cancel()
+				t.Fatalf("run %d: fewer than %.0f 1C events applied within 60 s", round+1, want)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if n := counter(body, "already_applied"); round == 1 && n > 0 {
+			t.Errorf("run 2: %.0f events taken as applied already", n)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("run %d: %v", round+1, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("run %d did not stop", round+1)
 		}
 	}
 }
