@@ -109,6 +109,11 @@ func parseImportFlags(args []string, stderr io.Writer, getenv func(string) strin
 		return nil, nil, fmt.Errorf("import: -tz: %w", err)
 	}
 	cfg.Location = loc
+	switch o.progress {
+	case "auto", "bar", "lines", "off":
+	default:
+		return nil, nil, fmt.Errorf("import: -progress %q: auto, bar, lines or off", o.progress)
+	}
 	if o.batch < 1 || o.batch > maxEventsPerPost {
 		return nil, nil, fmt.Errorf("import: -batch must be 1..%d", maxEventsPerPost)
 	}

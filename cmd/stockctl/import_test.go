@@ -196,6 +196,7 @@ func TestImportFlags(t *testing.T) {
 		"bad batch":    {"-dry-run", "-batch", "10001", "x.xml"},
 		"bad map":      {"-dry-run", "-warehouse", "nope", "x.xml"},
 		"bad tz":       {"-dry-run", "-tz", "Mars/Olympus", "x.xml"},
+		"bad progress": {"-dry-run", "-progress", "bogus", "x.xml"},
 		"missing file": {"-dry-run", "/nonexistent/offers.xml"},
 	} {
 		var stdout, stderr bytes.Buffer

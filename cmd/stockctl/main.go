@@ -2,7 +2,7 @@
 // warehouses and channels, a hold, CommerceML imports.
 //
 //	stockctl [-url http://127.0.0.1:8080] health
-//	stockctl sku SKU [-channel NAME]
+//	stockctl sku [-channel NAME] SKU
 //	stockctl hold ID
 //	stockctl ingest
 //	stockctl channels
@@ -22,11 +22,12 @@ import (
 	"time"
 )
 
-const usage = `usage: stockctl [-url URL] [-key KEY] <command> [args]
+const usage = `usage: stockctl [-url URL] [-key KEY] [-timeout 10s] <command> [args]
 
 commands:
   health         is the server up and ready
-  sku SKU        a SKU across warehouses and channels
+  sku [-channel NAME] SKU
+                 a SKU across warehouses and channels
   hold ID        one hold: state, lines, allocations, expiry
   ingest         1C ingest counters and recent seq gaps
   channels       every marketplace channel's lag, queues and quarantine
@@ -36,7 +37,8 @@ commands:
                  CommerceML files to events, posted to stockd or written to Kafka (stockctl import -h)
   version        print the version
 
-The URL defaults to $STOCKD_URL or http://127.0.0.1:8080; the API key to $STOCKD_API_KEY.
+The URL defaults to $STOCKD_URL or http://127.0.0.1:8080; the API key to $STOCKD_API_KEY;
+-timeout bounds each request.
 `
 
 var version = "dev"
