@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"stockd/adapters/marketsim"
-	"stockd/adapters/wildberries"
 	"stockd/feeds/ackstore"
 )
 
@@ -396,9 +395,8 @@ func (st *chanState) settle(m Method, items []item, results []marketsim.ItemResu
 			}
 			if r.Status == marketsim.ItemNotSent && reqErr == nil {
 				// an item the marketplace left unanswered counts toward
-				// giving up; one held back because others in its request
-				// were refused (Wildberries' 409) was never refused itself
-				if r.Code != wildberries.CodeBatchRejected && st.giveUpLocked(m, it, r, now) {
+				// giving up; one held back for others was never refused
+				if !r.HeldBack && st.giveUpLocked(m, it, r, now) {
 					continue
 				}
 				c.retries++ // an item the marketplace left unanswered

@@ -84,6 +84,10 @@ type ItemResult struct {
 	Retriable   bool          // sending the same item again may succeed
 	RetryAfter  time.Duration // when positive: not before this wait
 	TaskID      string        // asynchronous task that carries the item, if any
+	// HeldBack: not sent because the marketplace refused its request for
+	// other items (ItemNotSent); it was never refused itself, so it does
+	// not count toward giving up on it
+	HeldBack bool
 }
 
 // StockPusher sends stock figures to one marketplace account.

@@ -176,7 +176,7 @@ func applyConflicts(results []marketsim.ItemResult, chunk []int, chrt []int64, r
 			results[i].Status = marketsim.ItemNotSent
 			results[i].Code = CodeBatchRejected
 			results[i].Message = "the request was refused with 409 for other items"
-			results[i].Retriable = true
+			results[i].Retriable, results[i].HeldBack = true, true
 			results[i].RetryAfter = retryAfter
 		}
 	}
