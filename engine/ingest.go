@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	kafkago "github.com/segmentio/kafka-go"
 	"go.opentelemetry.io/otel/codes"
@@ -478,11 +477,7 @@ func cutUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + ellipsis
+	return reservation.CutText(s, n-len(ellipsis)) + ellipsis
 }
 
 // count adds a batch's outcomes to the counters (once per batch, not per

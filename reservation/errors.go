@@ -149,11 +149,20 @@ func quoteInput[T ~string | ~[]byte](text T) string {
 	if len(s) <= maxQuotedInput {
 		return strconv.Quote(s)
 	}
-	cut := maxQuotedInput
+	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(CutText(s, maxQuotedInput)), len(s))
+}
+
+// CutText is the longest prefix of s of at most n bytes that ends on a
+// character boundary (s itself when it is not longer).
+func CutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := max(n, 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return fmt.Sprintf("%s… (%d bytes)", strconv.Quote(s[:cut]), len(s))
+	return s[:cut]
 }
 
 func limitErr(name string, limit, got int64, key string) error {

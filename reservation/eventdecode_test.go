@@ -314,3 +314,16 @@ func TestDecodeEventErrorsQuoteLittle(t *testing.T) {
 		t.Fatalf("quoteInput(short) = %s", got)
 	}
 }
+
+// TestCutText: a cut ends on a character boundary, never past n bytes.
+func TestCutText(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		n    int
+		want string
+	}{{"abc", 5, "abc"}, {"abc", 2, "ab"}, {"жжж", 3, "ж"}, {"жжж", 4, "жж"}, {"ж", 1, ""}, {"abc", 0, ""}} {
+		if got := CutText(tc.s, tc.n); got != tc.want {
+			t.Errorf("CutText(%q, %d) = %q, want %q", tc.s, tc.n, got, tc.want)
+		}
+	}
+}

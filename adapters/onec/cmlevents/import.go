@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"stockd/adapters/onec/commerceml"
 	"stockd/reservation"
@@ -212,16 +211,10 @@ func (im *Import) text(sku string, line int, field, s string) string {
 	if len(s) <= reservation.MaxTextBytes {
 		return s
 	}
-	cut := reservation.MaxTextBytes
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	head := 16
-	for head > 0 && !utf8.RuneStart(s[head]) {
-		head--
-	}
-	im.warn("", line, WarnTextTruncated, fmt.Sprintf("%s %s… of %s has %d bytes; cut to %d", field, strconv.Quote(s[:head]), sku, len(s), cut))
-	return s[:cut]
+	kept := reservation.CutText(s, reservation.MaxTextBytes)
+	im.warn("", line, WarnTextTruncated, fmt.Sprintf("%s %s… of %s has %d bytes; cut to %d",
+		field, strconv.Quote(reservation.CutText(s, 16)), sku, len(s), len(kept)))
+	return kept
 }
 
 func (im *Import) barcodes(sku string, line int, in []string) []string {
