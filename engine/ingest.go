@@ -236,6 +236,11 @@ func (in *ingest) applyLoop(ctx context.Context, msgs *fetchQueue, acks chan<- a
 
 // fetch reads messages and decodes them, in partition order.
 func (in *ingest) fetch(ctx context.Context, out *fetchQueue) {
+	// the clock an event's date is checked against, read again only when
+	// an event fails the check: an older reading can only refuse more,
+	// never let a later date through, so a refusal is checked once more
+	// with the time now and the clock is not read for every event
+	var now time.Time
 	for {
 		m, err := in.reader.FetchMessage(ctx)
 		if err != nil {
@@ -253,8 +258,9 @@ func (in *ingest) fetch(ctx context.Context, out *fetchQueue) {
 		f := fetched{msg: m}
 		f.ev.Source = reservation.Source{Topic: m.Topic, Partition: int32(m.Partition), Offset: m.Offset}
 		f.ev.Event, f.err = reservation.DecodeEvent(m.Value)
-		if f.err == nil {
-			f.err = f.ev.Event.CheckNotAhead(in.now(), in.maxAhead)
+		if f.err == nil && f.ev.Event.CheckNotAhead(now, in.maxAhead) != nil {
+			now = in.now()
+			f.err = f.ev.Event.CheckNotAhead(now, in.maxAhead)
 		}
 		f.ev.Skip = f.err != nil
 		if !out.put(ctx, &f) {
