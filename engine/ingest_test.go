@@ -34,14 +34,20 @@ func brokerCases(t *testing.T, body func(t *testing.T, brokers []string, topics 
 	})
 }
 
+// ingestConfig is the test config with its journal in dir, consuming
+// topics from brokers.
+func ingestConfig(dir string, brokers []string, topics KafkaConfig) Config {
+	cfg := testConfig(dir)
+	cfg.Kafka = topics
+	cfg.Kafka.Brokers = brokers
+	return cfg
+}
+
 // startIngestEngine starts an engine on a fresh journal that consumes
 // topics from brokers.
 func startIngestEngine(t *testing.T, brokers []string, topics KafkaConfig) *testEngine {
 	t.Helper()
-	cfg := testConfig(t.TempDir())
-	cfg.Kafka = topics
-	cfg.Kafka.Brokers = brokers
-	return startEngine(t, cfg, Deps{})
+	return startEngine(t, ingestConfig(t.TempDir(), brokers, topics), Deps{})
 }
 
 func uniqueTopics(tb testing.TB) KafkaConfig {
@@ -173,9 +179,7 @@ func TestIngestBadMessageAtTheSizeLimit(t *testing.T) {
 // neither applies it nor sends it again.
 func TestIngestRejectedEventToDLQ(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
-		cfg := testConfig(t.TempDir())
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
+		cfg := ingestConfig(t.TempDir(), brokers, topics)
 		te := startEngine(t, cfg, Deps{})
 		upsert := func(id, sku, component string, seq int) kafkago.Message {
 			v := fmt.Sprintf(`{"v":1,"id":%q,"source":"ut11-main","seq":%d,"at":"2026-11-21T10:00:00Z","type":"item.upsert",`+
@@ -267,10 +271,7 @@ func readOne(tb testing.TB, brokers []string, topic string) kafkago.Message {
 // partition was applied, adds more, restarts: every adjust counts once.
 func TestIngestExactlyOnceAcrossRestart(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
-		dir := t.TempDir()
-		cfg := testConfig(dir)
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
+		cfg := ingestConfig(t.TempDir(), brokers, topics)
 		te := startEngine(t, cfg, Deps{})
 		var first []kafkago.Message
 		for i := range 50 {
@@ -296,9 +297,7 @@ func TestIngestExactlyOnceAcrossRestart(t *testing.T) {
 
 func TestPostEventsReachesLedgerThroughKafka(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
-		cfg := testConfig(t.TempDir())
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
+		cfg := ingestConfig(t.TempDir(), brokers, topics)
 		const eventsKey = "events-key"
 		cfg.HTTP.APIKeys = append(cfg.HTTP.APIKeys, httpapi.APIKey{Name: "1c", SHA256: httpapi.HashToken(eventsKey),
 			Scopes: []httpapi.Scope{httpapi.ScopeEvents}})
@@ -341,9 +340,7 @@ func TestPostEventsReachesLedgerThroughKafka(t *testing.T) {
 func TestIngestResumesFromTheLedgerNotTheGroup(t *testing.T) {
 	brokerCases(t, func(t *testing.T, brokers []string, topics KafkaConfig) {
 		dir := t.TempDir()
-		cfg := testConfig(dir + "/journal")
-		cfg.Kafka = topics
-		cfg.Kafka.Brokers = brokers
+		cfg := ingestConfig(dir+"/journal", brokers, topics)
 		adjusts := func(from, to int) []kafkago.Message {
 			var out []kafkago.Message
 			for i := from; i < to; i++ {

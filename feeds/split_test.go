@@ -156,6 +156,39 @@ func (s *fakeWBStocks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// pushSizes sends sizes 0..n-1 of a Wildberries channel at stock 10+i to
+// srv, waits (at most limit) until the channel settles, and returns its
+// quarantine.
+func pushSizes(t *testing.T, srv *fakeWBStocks, n int, limit time.Duration) []Quarantined {
+	t.Helper()
+	led := newFakeLedger()
+	h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, n))
+	defer closeHub(t, h)
+	var changes []reservation.ChannelChange
+	for i := range n {
+		changes = append(changes, led.setQty(sku(i), "wb", int64(10+i)))
+	}
+	h.OnChanges(changes, nil, time.Now())
+	settle(t, h, "wb", limit)
+	q, err := h.Quarantined("wb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// reached checks that the sizes reached Wildberries at stock 10+i.
+func (s *fakeWBStocks) reached(t *testing.T, sizes ...int) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, i := range sizes {
+		if got := s.got[offerID(KindWildberries, i)]; got != int64(10+i) {
+			t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
+		}
+	}
+}
+
 // unnamedConflict is a 409 whose body names no size.
 func unnamedConflict(w http.ResponseWriter, _, _ int64) {
 	_, _ = w.Write([]byte(`{"title":"conflict","detail":"the request cannot be applied"}`))
@@ -173,29 +206,11 @@ func storeProcessing(w http.ResponseWriter, chrt, amount int64) {
 func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &fakeWBStocks{bad: offerID(KindWildberries, 2), refuse: unnamedConflict, got: map[string]int64{}}
-		led := newFakeLedger()
-		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 4))
-		defer closeHub(t, h)
-		var changes []reservation.ChannelChange
-		for i := range 4 {
-			changes = append(changes, led.setQty(sku(i), "wb", int64(10+i)))
-		}
-		h.OnChanges(changes, nil, time.Now())
-		settle(t, h, "wb", 5*time.Minute)
-		q, err := h.Quarantined("wb")
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := pushSizes(t, srv, 4, 5*time.Minute)
 		if len(q) != 1 || q[0].Offer != offerID(KindWildberries, 2) {
 			t.Fatalf("quarantine %+v, want only %s", q, offerID(KindWildberries, 2))
 		}
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		for _, i := range []int{0, 1, 3} {
-			if got := srv.got[offerID(KindWildberries, i)]; got != int64(10+i) {
-				t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
-			}
-		}
+		srv.reached(t, 0, 1, 3)
 	})
 }
 
@@ -206,29 +221,11 @@ func TestUnnamedConflictIsolatesTheItem(t *testing.T) {
 func TestHeldBackNeighboursAreNotGivenUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &fakeWBStocks{bad: offerID(KindWildberries, 0), refuse: storeProcessing, got: map[string]int64{}}
-		led := newFakeLedger()
-		h := newHub(t, led, openFileAcks(t, t.TempDir()), wbChannel(t, srv, 3))
-		defer closeHub(t, h)
-		var changes []reservation.ChannelChange
-		for i := range 3 {
-			changes = append(changes, led.setQty(sku(i), "wb", int64(10+i)))
-		}
-		h.OnChanges(changes, nil, time.Now())
-		settle(t, h, "wb", 30*time.Minute)
-		q, err := h.Quarantined("wb")
-		if err != nil {
-			t.Fatal(err)
-		}
+		q := pushSizes(t, srv, 3, 30*time.Minute)
 		if len(q) != 1 || q[0].Offer != offerID(KindWildberries, 0) || q[0].Code != wildberries.CodeStoreIsProcessing {
 			t.Fatalf("quarantine %+v, want only %s (StoreIsProcessing)", q, offerID(KindWildberries, 0))
 		}
-		srv.mu.Lock()
-		defer srv.mu.Unlock()
-		for _, i := range []int{1, 2} {
-			if got := srv.got[offerID(KindWildberries, i)]; got != int64(10+i) {
-				t.Errorf("size %s at Wildberries: %d, want %d", offerID(KindWildberries, i), got, 10+i)
-			}
-		}
+		srv.reached(t, 1, 2)
 	})
 }
 
